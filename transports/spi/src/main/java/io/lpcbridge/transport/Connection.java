@@ -1,0 +1,93 @@
+package io.lpcbridge.transport;
+
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A reliable, ordered, bidirectional channel of whole messages between two processes: the only
+ * thing the RPC layer sees of a transport.
+ *
+ * <h2>Contract</h2>
+ *
+ * <ul>
+ *   <li><b>Whole messages.</b> Each {@link #send} is delivered to the peer's {@link
+ *       MessageHandler#onMessage} exactly once, as one message, in order, or the connection fails.
+ *       Fragmentation, reassembly and retransmission are the transport's job.
+ *   <li><b>Sizes.</b> Messages from 0 bytes up to {@link #maxMessageSize()} are carried; a larger
+ *       one is refused by {@code send} with {@link MessageTooLargeException}. A peer that announces
+ *       a larger one fails the connection with a message naming both sizes.
+ *   <li><b>Backpressure.</b> {@code send} never blocks for long: what the channel cannot take at
+ *       once is queued by the transport. {@link #isWritable()} turns false once the queue passes a
+ *       high-water mark and {@link MessageHandler#onWritable()} follows once it drains. Senders that
+ *       respect it keep memory bounded. A receiver that is slow in {@code onMessage} stops the
+ *       transport from reading, so the queue on the sending side fills.
+ *   <li><b>Failure.</b> When the peer dies, or closes, {@link MessageHandler#onClosed} follows
+ *       promptly (within the transport's documented liveness bound).
+ * </ul>
+ *
+ * <h2>Lifecycle</h2>
+ *
+ * {@link #start} is called exactly once, before any {@code send}; {@link #close()} may be called
+ * any number of times from any thread, and {@link MessageHandler#onClosed} is called once in the
+ * end, whichever side closed. A connection produced by a {@link Listener} is not started: its
+ * acceptor starts it.
+ *
+ * <h2>Threading</h2>
+ *
+ * {@code send}, {@code isWritable} and {@code close} are safe from any thread. Messages sent by one
+ * thread arrive in the order sent; messages from different threads are never interleaved.
+ */
+public interface Connection {
+
+  /**
+   * Starts delivering received messages to {@code handler}. Called exactly once.
+   *
+   * @throws IllegalStateException when called a second time
+   */
+  void start(MessageHandler handler);
+
+  /**
+   * Sends one message: the bytes between the buffer's position and limit. The transport has copied
+   * or written them by the time this returns, so the caller may reuse the buffer; the buffer's
+   * position and limit are left as they were.
+   *
+   * @return true if the message was accepted; false if the connection is closing or closed, in
+   *     which case the message is dropped and {@link MessageHandler#onClosed} has been or will be
+   *     called
+   * @throws MessageTooLargeException if the message is larger than {@link #maxMessageSize()}
+   */
+  boolean send(ByteBuffer message);
+
+  /**
+   * Whether a sender should go on sending. Advisory: {@code send} accepts messages either way, but
+   * a sender that ignores it lets the transport's queue grow without bound.
+   */
+  boolean isWritable();
+
+  /**
+   * Closes the connection in order: messages already accepted by {@code send} are written first
+   * (for at most the transport's linger time), then the peer sees an orderly close. Idempotent.
+   */
+  void close();
+
+  /** Whether the connection is neither closing nor closed. */
+  boolean isOpen();
+
+  /** The largest message {@link #send} accepts, and the largest this side accepts from the peer. */
+  int maxMessageSize();
+
+  /** What the transport does natively. */
+  Set<Capability> capabilities();
+
+  /** This end's address, for logs and {@code bridge} output. */
+  String localAddress();
+
+  /** The peer's address, for logs, error messages and the server call's attributes. */
+  String remoteAddress();
+
+  /** The peer's credentials where the transport has {@link Capability#PEER_CREDENTIALS}. */
+  default Optional<PeerCredentials> peerCredentials() {
+    return Optional.empty();
+  }
+}

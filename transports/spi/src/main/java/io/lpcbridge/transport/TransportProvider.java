@@ -1,0 +1,56 @@
+package io.lpcbridge.transport;
+
+import java.io.IOException;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A transport, found with {@link java.util.ServiceLoader} (list the class in {@code
+ * META-INF/services/io.lpcbridge.transport.TransportProvider}) and chosen by the scheme of a
+ * {@link Target}. Use {@link Transports} to look one up.
+ *
+ * <p>Implementations have a public no-argument constructor, are cheap to construct and thread-safe.
+ * Probing the platform (loading a native library, checking a kernel feature) happens at most once,
+ * lazily, and its outcome is what {@link #isAvailable()} and {@link #unavailabilityCause()} report.
+ */
+public interface TransportProvider {
+
+  /** Short name shown in {@code bridge transports}, e.g. {@code tcp}. */
+  String name();
+
+  /** The target schemes this provider serves, e.g. {@code unix} and {@code unix+abstract}. */
+  Set<String> schemes();
+
+  /** One line for {@code bridge transports}: what the transport runs on. */
+  String description();
+
+  Set<Capability> capabilities();
+
+  /** Options this transport understands beyond {@link TransportOptions#COMMON}. */
+  default Set<String> supportedOptions() {
+    return Set.of();
+  }
+
+  /** Whether the transport works on this machine. Never throws. */
+  boolean isAvailable();
+
+  /** Why {@link #isAvailable()} is false; empty when it is true. */
+  Optional<Throwable> unavailabilityCause();
+
+  /**
+   * Binds a listener on {@code target}. The listener accepts nothing until {@link Listener#start}.
+   *
+   * @throws IOException when the address cannot be bound; the message names the target
+   * @throws IllegalArgumentException when the target or an option is malformed
+   */
+  Listener listen(Target target, TransportOptions options) throws IOException;
+
+  /**
+   * Opens a connection to {@code target}, blocking for at most {@link
+   * TransportOptions#connectTimeout()}. The connection is not started.
+   *
+   * @throws IOException when the peer cannot be reached; the message names the target
+   * @throws IllegalArgumentException when the target or an option is malformed
+   */
+  Connection connect(Target target, TransportOptions options) throws IOException;
+}
