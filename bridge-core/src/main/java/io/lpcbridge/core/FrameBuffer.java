@@ -1,0 +1,200 @@
+package io.lpcbridge.core;
+
+import static io.lpcbridge.core.FrameHeader.FLAGS_OFFSET;
+import static io.lpcbridge.core.FrameHeader.HEADER_LENGTH;
+import static io.lpcbridge.core.FrameHeader.LENGTH_OFFSET;
+import static io.lpcbridge.core.FrameHeader.TYPE_OFFSET;
+
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A growable buffer that frames are appended to until it is handed to the transport as one
+ * message. Not thread-safe: a buffer belongs to one stream or one sender at a time.
+ *
+ * <p>Payloads are written in place (a marshaller drains straight into {@link #outputStream()}), so
+ * a message is serialized once, into the bytes that go to the transport.
+ */
+final class FrameBuffer {
+  private static final int INITIAL_CAPACITY = 256;
+
+  private ByteBuffer buf;
+  private int openFrame = -1;
+  private int lastFrame = -1;
+  private final OutputStream out = new Out();
+
+  FrameBuffer() {
+    this(INITIAL_CAPACITY);
+  }
+
+  FrameBuffer(int capacity) {
+    buf = ByteBuffer.allocate(Math.max(capacity, HEADER_LENGTH));
+  }
+
+  boolean isEmpty() {
+    return buf.position() == 0;
+  }
+
+  int size() {
+    return buf.position();
+  }
+
+  /** Starts a frame whose payload follows; close it with {@link #endFrame()}. */
+  FrameBuffer beginFrame(byte type, byte flags, int streamId) {
+    if (openFrame >= 0) {
+      throw new IllegalStateException("frame already open");
+    }
+    ensure(HEADER_LENGTH);
+    openFrame = buf.position();
+    buf.putInt(0).put(type).put(flags).putShort((short) 0).putInt(streamId);
+    return this;
+  }
+
+  /** Patches the open frame's length. */
+  FrameBuffer endFrame() {
+    int start = openFrame;
+    if (start < 0) {
+      throw new IllegalStateException("no open frame");
+    }
+    buf.putInt(start + LENGTH_OFFSET, buf.position() - start - HEADER_LENGTH);
+    lastFrame = start;
+    openFrame = -1;
+    return this;
+  }
+
+  /** Cuts the buffer back to {@code size} bytes, which must end on a frame boundary. */
+  void truncate(int size) {
+    buf.position(size);
+    openFrame = -1;
+    lastFrame = -1;
+  }
+
+  /** Drops the open frame, e.g. when serializing its payload failed. */
+  void abandonFrame() {
+    if (openFrame >= 0) {
+      buf.position(openFrame);
+      openFrame = -1;
+    }
+  }
+
+  /** A frame without payload. */
+  FrameBuffer frame(byte type, byte flags, int streamId) {
+    return beginFrame(type, flags, streamId).endFrame();
+  }
+
+  /** Type of the last complete frame, or -1. */
+  int lastFrameType() {
+    return lastFrame < 0 ? -1 : buf.get(lastFrame + TYPE_OFFSET);
+  }
+
+  /** ORs {@code flag} into the last complete frame's flags. */
+  void addFlagToLastFrame(byte flag) {
+    int at = lastFrame + FLAGS_OFFSET;
+    buf.put(at, (byte) (buf.get(at) | flag));
+  }
+
+  /** Length of the payload currently being written into the open frame. */
+  int openPayloadLength() {
+    return buf.position() - openFrame - HEADER_LENGTH;
+  }
+
+  FrameBuffer putByte(int v) {
+    ensure(1);
+    buf.put((byte) v);
+    return this;
+  }
+
+  FrameBuffer putShort(int v) {
+    ensure(2);
+    buf.putShort((short) v);
+    return this;
+  }
+
+  FrameBuffer putInt(int v) {
+    ensure(4);
+    buf.putInt(v);
+    return this;
+  }
+
+  FrameBuffer putLong(long v) {
+    ensure(8);
+    buf.putLong(v);
+    return this;
+  }
+
+  FrameBuffer put(byte[] b) {
+    return put(b, 0, b.length);
+  }
+
+  FrameBuffer put(byte[] b, int off, int len) {
+    ensure(len);
+    buf.put(b, off, len);
+    return this;
+  }
+
+  FrameBuffer put(ByteBuffer b) {
+    ensure(b.remaining());
+    buf.put(b.duplicate());
+    return this;
+  }
+
+  /** UTF-8 bytes of {@code s} with no length prefix. */
+  FrameBuffer putUtf8(String s) {
+    return put(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  OutputStream outputStream() {
+    return out;
+  }
+
+  /**
+   * A read-only view of everything written, for {@code Connection.send}. Valid until the next
+   * write or {@link #clear()}.
+   */
+  ByteBuffer contents() {
+    return buf.duplicate().flip();
+  }
+
+  /** Empties the buffer, keeping its memory unless it grew large. */
+  void clear() {
+    if (buf.capacity() > 1024 * 1024) {
+      buf = ByteBuffer.allocate(INITIAL_CAPACITY);
+    } else {
+      buf.clear();
+    }
+    openFrame = -1;
+    lastFrame = -1;
+  }
+
+  /** Makes room for {@code n} more bytes. */
+  void ensure(int n) {
+    if (buf.remaining() >= n) {
+      return;
+    }
+    long needed = (long) buf.position() + n;
+    if (needed > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("frame buffer would exceed 2 GiB");
+    }
+    int cap = buf.capacity();
+    while (cap < needed) {
+      cap = (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) cap * 2, 64));
+    }
+    ByteBuffer bigger = ByteBuffer.allocate(cap);
+    buf.flip();
+    bigger.put(buf);
+    buf = bigger;
+  }
+
+  private final class Out extends OutputStream {
+    @Override
+    public void write(int b) {
+      putByte(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      put(b, off, len);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package io.lpcbridge.core;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.nio.ByteBuffer;
+
+/**
+ * Events of one call on a {@link WireSession}, for the client or server call layer above.
+ *
+ * <h2>Threading</h2>
+ *
+ * Called without locks held, one callback at a time per stream, in protocol order: on the
+ * transport's reader thread, or on the thread that called {@link WireStream#request} when that
+ * released buffered messages. Callbacks must not block: they hand work to the call's executor.
+ *
+ * <h2>Order</h2>
+ *
+ * {@code onHeaders} (client, at most once) precedes messages; {@code onMessage} is called only as
+ * {@link WireStream#request} allowed; the stream ends with exactly one of {@code onTrailers}
+ * (client), or {@code onReset}. On the server, {@code onHalfClose} follows the last message and
+ * the stream ends when the server sends trailers or {@code onReset} is called.
+ */
+public interface StreamListener {
+
+  /** Response headers from the server. Client streams only. */
+  default void onHeaders(Metadata headers) {}
+
+  /**
+   * One message payload. Valid only during the call: parse it (or copy it) before returning.
+   */
+  void onMessage(ByteBuffer message);
+
+  /** The client sent its last message. Server streams only; after the last {@code onMessage}. */
+  default void onHalfClose() {}
+
+  /** The server ended the call with this status. Client streams only; the last callback. */
+  default void onTrailers(Status status, Metadata trailers) {}
+
+  /**
+   * The call is over without trailers: the peer cancelled it, the connection failed or is going
+   * away, or the peer broke flow control. Buffered messages are dropped. The last callback.
+   */
+  void onReset(Status status);
+
+  /** {@link WireStream#isReady()} may have turned true. */
+  default void onReady() {}
+}

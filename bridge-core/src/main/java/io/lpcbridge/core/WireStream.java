@@ -1,0 +1,519 @@
+package io.lpcbridge.core;
+
+import io.grpc.Drainable;
+import io.grpc.KnownLength;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+/**
+ * One call on a {@link WireSession}: its outbound frames, its flow-control credit each way and
+ * the messages that arrived before the application asked for them.
+ *
+ * <h2>Threading</h2>
+ *
+ * The outbound methods may be called from any thread, but not concurrently (as {@code ClientCall}
+ * and {@code ServerCall} require of their callers). {@link #request} and {@link #isReady} are safe
+ * from any thread at any time. Outbound state is guarded by {@code outLock}; inbound state by
+ * {@code this}. Listener callbacks are made with neither held.
+ *
+ * <h2>Batching</h2>
+ *
+ * Outbound frames collect in a per-stream {@link FrameBuffer} and go to the transport as one
+ * message when the call layer flushes: a unary request travels as CALL_START plus MESSAGE with
+ * END_STREAM, a unary response as HEADERS, MESSAGE and TRAILERS, each in one transport message.
+ */
+public final class WireStream {
+  private static final Object HALF_CLOSE = new Object();
+
+  private record Trailers(Status status, Metadata metadata) {}
+
+  /** A transport message held back for want of flow-control credit. */
+  private record Blocked(ByteBuffer message, int cost) {}
+
+  private final WireSession session;
+  private final int id;
+  private final boolean clientSide;
+  private volatile StreamListener listener;
+
+  private final Object outLock = new Object();
+  // Guarded by outLock.
+  private FrameBuffer out;
+  private int outCost;
+  private ArrayDeque<Blocked> blocked;
+  private long window;
+  private boolean outDone;
+
+  // Guarded by this.
+  private final ArrayDeque<byte[]> inbound = new ArrayDeque<>(2);
+  private int demand;
+  private boolean delivering;
+  private Object end;
+  private boolean inDone;
+  private boolean terminated;
+  private long unacked;
+  private int consumed;
+
+  WireStream(WireSession session, int id, boolean clientSide, long initialWindow, StreamListener listener) {
+    this.session = session;
+    this.id = id;
+    this.clientSide = clientSide;
+    this.window = initialWindow;
+    this.listener = listener;
+  }
+
+  public int id() {
+    return id;
+  }
+
+  public WireSession session() {
+    return session;
+  }
+
+  void setListener(StreamListener listener) {
+    this.listener = listener;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Outbound
+
+  /** Client: appends the CALL_START frame. Not flushed. */
+  void writeCallStart(CallStart start) {
+    synchronized (outLock) {
+      FrameBuffer b = buffer();
+      b.beginFrame(FrameHeader.CALL_START, (byte) 0, id);
+      b.putLong(start.timeoutNanos());
+      byte[] method = start.method().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      b.putShort(method.length).put(method);
+      MetadataCodec.encode(start.headers(), start.authority(), b.outputStream());
+      b.endFrame();
+    }
+  }
+
+  /** Server: appends response headers. Not flushed: they travel with the first message. */
+  public void sendHeaders(Metadata headers) {
+    synchronized (outLock) {
+      if (outDone) {
+        return;
+      }
+      FrameBuffer b = buffer();
+      b.beginFrame(FrameHeader.HEADERS, (byte) 0, id);
+      MetadataCodec.encode(headers, null, b.outputStream());
+      b.endFrame();
+    }
+  }
+
+  /**
+   * Appends one message, serialized straight from the marshaller's stream into the frame.
+   *
+   * @param flush hand it to the transport now; false when more frames of the same call follow at
+   *     once (a unary request's half-close, a unary response's trailers)
+   * @throws MessageSizeException when the message is larger than the peer accepts or the
+   *     transport carries; nothing is sent and the stream is unchanged
+   * @throws IOException when the marshaller's stream fails
+   */
+  public void sendMessage(InputStream payload, boolean flush) throws IOException, MessageSizeException {
+    synchronized (outLock) {
+      if (outDone) {
+        return;
+      }
+      int transportMax = session.maxTransportMessage();
+      int peerMax = session.peerMaxInboundMessageSize();
+      FrameBuffer b = buffer();
+      if (payload instanceof KnownLength) {
+        int known = payload.available();
+        checkSize(known, peerMax, transportMax);
+        if (b.size() + FrameHeader.HEADER_LENGTH + known > transportMax) {
+          flushLocked();
+          b = buffer();
+        }
+      }
+      int start = b.size();
+      b.beginFrame(FrameHeader.MESSAGE, (byte) 0, id);
+      try {
+        if (payload instanceof Drainable d) {
+          d.drainTo(b.outputStream());
+        } else {
+          payload.transferTo(b.outputStream());
+        }
+      } catch (IOException | RuntimeException e) {
+        b.abandonFrame();
+        throw e;
+      }
+      int size = b.openPayloadLength();
+      b.endFrame();
+      if (b.size() > transportMax || size > peerMax) {
+        ByteBuffer frame = copy(b.contents().position(start));
+        b.truncate(start);
+        checkSize(size, peerMax, transportMax);
+        // Fits alone: send what came before it, then the message on its own.
+        flushLocked();
+        buffer().put(frame);
+      }
+      outCost += size;
+      if (flush) {
+        flushLocked();
+      }
+    }
+  }
+
+  private static void checkSize(int size, int peerMax, int transportMax) throws MessageSizeException {
+    if (size > peerMax) {
+      throw new MessageSizeException(
+          "message of " + size + " bytes exceeds the peer's maxInboundMessageSize " + peerMax);
+    }
+    if ((long) size + FrameHeader.HEADER_LENGTH > transportMax) {
+      throw new MessageSizeException(
+          "message of " + size + " bytes exceeds the transport's maxMessageSize " + transportMax
+              + " (set the transport option maxMessageSize to raise it)");
+    }
+  }
+
+  /** Client: no more messages. Folded into the last MESSAGE frame when it is still buffered. */
+  public void halfClose() {
+    synchronized (outLock) {
+      if (outDone) {
+        return;
+      }
+      outDone = true;
+      FrameBuffer b = buffer();
+      if (b.lastFrameType() == FrameHeader.MESSAGE) {
+        b.addFlagToLastFrame(FrameHeader.FLAG_END_STREAM);
+      } else {
+        b.frame(FrameHeader.HALF_CLOSE, (byte) 0, id);
+      }
+      flushLocked();
+    }
+  }
+
+  /** Server: ends the call with a status. Flushes. */
+  public void sendTrailers(Status status, Metadata trailers) {
+    boolean finished;
+    synchronized (outLock) {
+      if (outDone) {
+        return;
+      }
+      outDone = true;
+      FrameBuffer b = buffer();
+      b.beginFrame(FrameHeader.TRAILERS, (byte) 0, id);
+      b.putInt(status.getCode().value());
+      byte[] description =
+          status.getDescription() == null ? new byte[0] : status.getDescription().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      b.putInt(description.length).put(description);
+      MetadataCodec.encode(trailers, null, b.outputStream());
+      b.endFrame();
+      flushLocked();
+      finished = blocked == null || blocked.isEmpty();
+    }
+    synchronized (this) {
+      inDone = true;
+      inbound.clear();
+      end = null;
+      if (finished) {
+        terminated = true;
+      }
+    }
+    if (finished) {
+      session.remove(this);
+    }
+  }
+
+  /** Hands buffered frames to the transport now. */
+  public void flush() {
+    synchronized (outLock) {
+      flushLocked();
+    }
+  }
+
+  /**
+   * Abandons the call from this side: tells the peer with a CANCEL frame and drops everything
+   * buffered. The listener is not called; the caller reports the status to its application.
+   */
+  public void cancel(Status status) {
+    if (!terminate()) {
+      return;
+    }
+    session.sendCancel(id, status);
+    session.remove(this);
+  }
+
+  /**
+   * Whether a message sent now would go out at once: the stream has flow-control credit, nothing
+   * is held back and the transport is writable.
+   */
+  public boolean isReady() {
+    synchronized (outLock) {
+      return !outDone && window > 0 && (blocked == null || blocked.isEmpty()) && session.isWritable();
+    }
+  }
+
+  private FrameBuffer buffer() {
+    if (out == null) {
+      out = new FrameBuffer();
+    }
+    return out;
+  }
+
+  private void flushLocked() {
+    if (out == null || out.isEmpty()) {
+      return;
+    }
+    ByteBuffer contents = out.contents();
+    if ((blocked == null || blocked.isEmpty()) && (outCost == 0 || window > 0)) {
+      window -= outCost;
+      session.transmit(contents);
+    } else {
+      if (blocked == null) {
+        blocked = new ArrayDeque<>();
+      }
+      blocked.add(new Blocked(copy(contents), outCost));
+    }
+    outCost = 0;
+    out.clear();
+  }
+
+  void onWindowUpdate(int increment) {
+    boolean nowReady;
+    boolean finished = false;
+    synchronized (outLock) {
+      boolean wasReady = !outDone && window > 0 && (blocked == null || blocked.isEmpty());
+      window += increment;
+      while (blocked != null && !blocked.isEmpty() && (blocked.peek().cost() == 0 || window > 0)) {
+        Blocked next = blocked.poll();
+        window -= next.cost();
+        session.transmit(next.message());
+      }
+      nowReady = !wasReady && !outDone && window > 0 && (blocked == null || blocked.isEmpty());
+      if (outDone && !clientSide && (blocked == null || blocked.isEmpty())) {
+        finished = true;
+      }
+    }
+    if (finished) {
+      synchronized (this) {
+        if (terminated) {
+          return;
+        }
+        terminated = true;
+      }
+      session.remove(this);
+      return;
+    }
+    if (nowReady) {
+      notifyReady();
+    }
+  }
+
+  /** Peer's initial window changed in its HELLO. */
+  void adjustWindow(long delta) {
+    synchronized (outLock) {
+      window += delta;
+    }
+  }
+
+  void notifyReady() {
+    StreamListener l = listener;
+    if (l != null && !isTerminated()) {
+      l.onReady();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Inbound
+
+  /**
+   * Allows {@code n} more messages to be delivered. Buffered messages are delivered on the calling
+   * thread before this returns, unless another thread is delivering already.
+   */
+  public void request(int n) {
+    if (n <= 0) {
+      throw new IllegalArgumentException("request(" + n + "): must be positive");
+    }
+    synchronized (this) {
+      demand = (int) Math.min(Integer.MAX_VALUE, (long) demand + n);
+      if (delivering || (inbound.isEmpty() && end == null)) {
+        return;
+      }
+      delivering = true;
+    }
+    deliverLoop();
+  }
+
+  /** Reader thread: a MESSAGE payload. Delivered in place when the application is waiting for it. */
+  void inboundMessage(ByteBuffer payload) {
+    int size = payload.remaining();
+    boolean inline;
+    synchronized (this) {
+      if (inDone) {
+        return;
+      }
+      unacked += size;
+      if (unacked > (long) session.options().initialWindow() + session.options().maxInboundMessageSize()) {
+        inline = false;
+        size = -1;
+      } else if (!delivering && inbound.isEmpty() && demand > 0) {
+        demand--;
+        delivering = true;
+        inline = true;
+      } else {
+        byte[] copy = new byte[size];
+        payload.get(payload.position(), copy);
+        inbound.add(copy);
+        inline = false;
+      }
+    }
+    if (size < 0) {
+      session.streamError(
+          this,
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "peer exceeded the flow-control window of " + session.options().initialWindow() + " bytes on stream " + id));
+      return;
+    }
+    if (inline) {
+      deliver(payload);
+      deliverLoop();
+    }
+  }
+
+  /** Reader thread: response headers. */
+  void inboundHeaders(Metadata headers) {
+    synchronized (this) {
+      if (inDone) {
+        return;
+      }
+    }
+    listener.onHeaders(headers);
+  }
+
+  /** Reader thread: the client half-closed. */
+  void inboundHalfClose() {
+    inboundEnd(HALF_CLOSE);
+  }
+
+  /** Reader thread: the server's trailers. */
+  void inboundTrailers(Status status, Metadata trailers) {
+    inboundEnd(new Trailers(status, trailers));
+  }
+
+  private void inboundEnd(Object marker) {
+    synchronized (this) {
+      if (inDone) {
+        return;
+      }
+      inDone = true;
+      end = marker;
+      if (delivering || !inbound.isEmpty()) {
+        return;
+      }
+      delivering = true;
+    }
+    deliverLoop();
+  }
+
+  /**
+   * The call is over from the peer's side or the connection's: drops what is buffered and tells
+   * the listener once.
+   */
+  void reset(Status status) {
+    if (!terminate()) {
+      return;
+    }
+    session.remove(this);
+    listener.onReset(status);
+  }
+
+  boolean isTerminated() {
+    synchronized (this) {
+      return terminated;
+    }
+  }
+
+  /** Marks the stream over; true for the one caller that did it. */
+  private boolean terminate() {
+    synchronized (this) {
+      if (terminated) {
+        return false;
+      }
+      terminated = true;
+      inDone = true;
+      inbound.clear();
+      end = null;
+    }
+    synchronized (outLock) {
+      outDone = true;
+      out = null;
+      blocked = null;
+    }
+    return true;
+  }
+
+  private void deliver(ByteBuffer message) {
+    int size = message.remaining();
+    listener.onMessage(message);
+    int update = 0;
+    synchronized (this) {
+      consumed += size;
+      if (consumed >= session.options().initialWindow() / 2 && !inDone) {
+        update = consumed;
+        unacked -= consumed;
+        consumed = 0;
+      }
+    }
+    if (update > 0) {
+      session.sendWindowUpdate(id, update);
+    }
+  }
+
+  private void deliverLoop() {
+    while (true) {
+      byte[] message = null;
+      Object ending = null;
+      synchronized (this) {
+        if (terminated && end == null) {
+          delivering = false;
+          return;
+        }
+        if (!inbound.isEmpty() && demand > 0) {
+          message = inbound.poll();
+          demand--;
+        } else if (inbound.isEmpty() && end != null) {
+          ending = end;
+          end = null;
+          if (ending != HALF_CLOSE) {
+            terminated = true;
+          }
+        } else {
+          delivering = false;
+          return;
+        }
+      }
+      if (message != null) {
+        deliver(ByteBuffer.wrap(message));
+      } else if (ending == HALF_CLOSE) {
+        listener.onHalfClose();
+      } else {
+        Trailers t = (Trailers) ending;
+        synchronized (outLock) {
+          outDone = true;
+          out = null;
+          blocked = null;
+        }
+        session.remove(this);
+        listener.onTrailers(t.status(), t.metadata());
+      }
+    }
+  }
+
+  private static ByteBuffer copy(ByteBuffer b) {
+    ByteBuffer c = ByteBuffer.allocate(b.remaining());
+    c.put(b.duplicate()).flip();
+    return c;
+  }
+
+  @Override
+  public String toString() {
+    return "stream " + id + " on " + session;
+  }
+}

@@ -1,0 +1,340 @@
+package io.lpcbridge.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class WireSessionTest {
+  private MemoryConnection clientConn;
+  private MemoryConnection serverConn;
+  private WireSession client;
+  private WireSession server;
+  private final CompletableFuture<Status> clientClosed = new CompletableFuture<>();
+  private final CompletableFuture<Status> serverClosed = new CompletableFuture<>();
+
+  /** Records a stream's events as strings, in order. */
+  static final class Recorder implements StreamListener {
+    final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    volatile WireStream stream;
+
+    @Override
+    public void onHeaders(Metadata headers) {
+      events.add("headers");
+    }
+
+    @Override
+    public void onMessage(ByteBuffer message) {
+      byte[] b = new byte[message.remaining()];
+      message.get(b);
+      events.add("message:" + new String(b));
+    }
+
+    @Override
+    public void onHalfClose() {
+      events.add("halfClose");
+    }
+
+    @Override
+    public void onTrailers(Status status, Metadata trailers) {
+      events.add("trailers:" + status.getCode() + (status.getDescription() == null ? "" : ":" + status.getDescription()));
+    }
+
+    @Override
+    public void onReset(Status status) {
+      events.add("reset:" + status.getCode() + ":" + status.getDescription());
+    }
+
+    @Override
+    public void onReady() {
+      events.add("ready");
+    }
+
+    String next() throws InterruptedException {
+      String e;
+      do {
+        e = events.poll(10, TimeUnit.SECONDS);
+      } while ("ready".equals(e));
+      assertNotNull(e, "no event within 10 s");
+      return e;
+    }
+  }
+
+  private final List<Recorder> serverStreams = new CopyOnWriteArrayList<>();
+  private final BlockingQueue<CallStart> serverCalls = new LinkedBlockingQueue<>();
+
+  private void connect(SessionOptions serverOptions, boolean startClient) {
+    MemoryConnection[] pair = MemoryConnection.pair();
+    clientConn = pair[0];
+    serverConn = pair[1];
+    server =
+        WireSession.server(
+            serverConn,
+            serverOptions,
+            new SessionListener() {
+              @Override
+              public StreamListener onCallStart(WireStream stream, CallStart start) {
+                Recorder r = new Recorder();
+                r.stream = stream;
+                serverStreams.add(r);
+                serverCalls.add(start);
+                return r;
+              }
+
+              @Override
+              public void onClosed(WireSession session, Status status) {
+                serverClosed.complete(status);
+              }
+            },
+            SharedResources.timer());
+    server.start();
+    client =
+        WireSession.client(
+            clientConn,
+            SessionOptions.defaults(),
+            (session, status) -> clientClosed.complete(status),
+            SharedResources.timer());
+    if (startClient) {
+      client.start();
+    }
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (clientConn != null) {
+      clientConn.close();
+    }
+  }
+
+  private static ByteArrayInputStream bytes(String s) {
+    return new ByteArrayInputStream(s.getBytes());
+  }
+
+  private Recorder awaitServerStream() throws InterruptedException {
+    assertNotNull(serverCalls.poll(10, TimeUnit.SECONDS), "server saw no call");
+    return serverStreams.get(serverStreams.size() - 1);
+  }
+
+  @Test
+  void unaryCallIsOneTransportMessageEachWay() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("x-k", Metadata.ASCII_STRING_MARSHALLER), "v");
+    WireStream s = client.newStream(new CallStart("demo.Echo/Say", 5_000_000_000L, md, "here"), c);
+    s.request(2);
+    int sentBefore = clientConn.sent.size();
+    s.sendMessage(bytes("ping"), false);
+    s.halfClose();
+    assertEquals(sentBefore + 1, clientConn.sent.size(), "CALL_START + MESSAGE|END_STREAM in one send");
+
+    Recorder srv = awaitServerStream();
+    srv.stream.request(5);
+    assertEquals("message:ping", srv.next());
+    assertEquals("halfClose", srv.next());
+
+    int serverSentBefore = serverConn.sent.size();
+    srv.stream.sendHeaders(new Metadata());
+    srv.stream.sendMessage(bytes("pong"), false);
+    srv.stream.sendTrailers(Status.OK, new Metadata());
+    assertEquals(serverSentBefore + 1, serverConn.sent.size(), "HEADERS + MESSAGE + TRAILERS in one send");
+
+    assertEquals("headers", c.next());
+    assertEquals("message:pong", c.next());
+    assertEquals("trailers:OK", c.next());
+    assertEquals(0, client.activeStreams());
+  }
+
+  @Test
+  void callStartCarriesMethodTimeoutMetadataAndAuthority() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Metadata md = new Metadata();
+    Metadata.Key<String> key = Metadata.Key.of("x-k", Metadata.ASCII_STRING_MARSHALLER);
+    md.put(key, "v");
+    WireStream s = client.newStream(new CallStart("demo.Echo/Say", 123_456L, md, "kv.local"), new Recorder());
+    s.flush();
+    CallStart start = serverCalls.poll(10, TimeUnit.SECONDS);
+    assertNotNull(start);
+    assertEquals("demo.Echo/Say", start.method());
+    assertEquals(123_456L, start.timeoutNanos());
+    assertEquals("v", start.headers().get(key));
+    assertEquals("kv.local", start.authority());
+  }
+
+  @Test
+  void messagesWaitForRequestAndFlowControlBoundsTheSender() throws Exception {
+    connect(SessionOptions.defaults().withInitialWindow(WireSession.MIN_WINDOW), true);
+    Recorder c = new Recorder();
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    s.flush();
+    Recorder srv = awaitServerStream();
+    // The server asks for nothing: the client may send one window's worth, then is not ready.
+    byte[] chunk = new byte[4096];
+    int sent = 0;
+    while (s.isReady()) {
+      s.sendMessage(new ByteArrayInputStream(chunk), true);
+      sent++;
+      assertTrue(sent < 1000, "sender never ran out of credit");
+    }
+    assertEquals(WireSession.MIN_WINDOW / chunk.length, sent);
+    // More is accepted but held back, not sent.
+    int before = clientConn.sent.size();
+    s.sendMessage(new ByteArrayInputStream(chunk), true);
+    assertEquals(before, clientConn.sent.size());
+    assertTrue(srv.events.isEmpty(), "nothing delivered before request()");
+
+    srv.stream.request(sent + 1);
+    for (int i = 0; i < sent + 1; i++) {
+      assertTrue(srv.next().startsWith("message:"));
+    }
+    // Consuming returned credit: the client becomes ready again and says so.
+    String e = c.events.poll(10, TimeUnit.SECONDS);
+    assertEquals("ready", e);
+    assertTrue(s.isReady());
+  }
+
+  @Test
+  void oversizedMessageEndsOnlyItsCall() throws Exception {
+    connect(SessionOptions.defaults().withMaxInboundMessageSize(100), true);
+    Recorder c = new Recorder();
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    s.request(1);
+    s.sendMessage(new ByteArrayInputStream(new byte[101]), true);
+    Recorder srv = awaitServerStream();
+    assertEquals("reset:RESOURCE_EXHAUSTED:gRPC message exceeds maximum size 100: 101", srv.next());
+    assertEquals("trailers:RESOURCE_EXHAUSTED:gRPC message exceeds maximum size 100: 101", c.next());
+
+    // The connection still carries other calls.
+    Recorder c2 = new Recorder();
+    WireStream s2 = client.newStream(new CallStart("demo.Echo/Say", CallStart.NO_TIMEOUT, new Metadata(), null), c2);
+    s2.sendMessage(bytes("ok"), false);
+    s2.halfClose();
+    Recorder srv2 = awaitServerStream();
+    srv2.stream.request(1);
+    assertEquals("message:ok", srv2.next());
+  }
+
+  @Test
+  void senderRefusesMessageLargerThanPeerAccepts() throws Exception {
+    connect(SessionOptions.defaults().withMaxInboundMessageSize(100), true);
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder());
+    s.flush();
+    awaitServerStream();
+    // Wait until the server's HELLO (announcing 100) has arrived.
+    assertTrue(client.ping().get(10, TimeUnit.SECONDS) >= 0);
+    MessageSizeException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            MessageSizeException.class, () -> s.sendMessage(new ByteArrayInputStream(new byte[101]), true));
+    assertEquals("message of 101 bytes exceeds the peer's maxInboundMessageSize 100", e.getMessage());
+  }
+
+  @Test
+  void garbageEndsTheConnectionWithAPreciseGoAway() throws Exception {
+    connect(SessionOptions.defaults(), false);
+    serverConn.injectFromPeer(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    Status status = serverClosed.get(10, TimeUnit.SECONDS);
+    assertEquals(Status.Code.INTERNAL, status.getCode());
+    assertTrue(status.getDescription().contains("truncated frame: 3 bytes left"), status.getDescription());
+    // The GOAWAY that went to the client names the problem.
+    ByteBuffer goAway = serverConn.sent.get(serverConn.sent.size() - 1);
+    assertEquals(FrameHeader.GOAWAY, goAway.get(FrameHeader.TYPE_OFFSET));
+  }
+
+  @Test
+  void firstFrameMustBeHello() throws Exception {
+    connect(SessionOptions.defaults(), false);
+    FrameBuffer b = new FrameBuffer();
+    b.beginFrame(FrameHeader.PING, (byte) 0, 0).putLong(1).endFrame();
+    serverConn.injectFromPeer(b.contents());
+    Status status = serverClosed.get(10, TimeUnit.SECONDS);
+    assertTrue(status.getDescription().contains("expected HELLO as the first frame, got PING"), status.getDescription());
+  }
+
+  @Test
+  void silentClientIsDroppedAfterHandshakeTimeout() throws Exception {
+    connect(SessionOptions.defaults().withHandshakeTimeout(Duration.ofMillis(200)), false);
+    Status status = serverClosed.get(10, TimeUnit.SECONDS);
+    assertEquals(Status.Code.UNAVAILABLE, status.getCode());
+    assertTrue(status.getDescription().contains("no HELLO from memory:client within 200 ms"), status.getDescription());
+  }
+
+  @Test
+  void unknownFrameTypeAfterHelloEndsConnection() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    assertTrue(client.ping().get(10, TimeUnit.SECONDS) >= 0);
+    FrameBuffer b = new FrameBuffer();
+    b.frame((byte) 0x33, (byte) 0, 1);
+    serverConn.injectFromPeer(b.contents());
+    Status status = serverClosed.get(10, TimeUnit.SECONDS);
+    assertTrue(status.getDescription().contains("unknown frame type 0x33"), status.getDescription());
+    Status clientSide = clientClosed.get(10, TimeUnit.SECONDS);
+    assertTrue(clientSide.getDescription().contains("PROTOCOL_ERROR"), clientSide.getDescription());
+  }
+
+  @Test
+  void goAwayRefusesNewCallsAndLetsOpenOnesFinish() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    s.flush();
+    Recorder srv = awaitServerStream();
+    server.shutdown();
+    // The open call still completes.
+    srv.stream.request(1);
+    s.sendMessage(bytes("late"), true);
+    assertEquals("message:late", srv.next());
+    srv.stream.sendTrailers(Status.OK, new Metadata());
+    assertEquals("trailers:OK", c.next());
+    // After the last call the connection closes in order.
+    assertNotNull(clientClosed.get(10, TimeUnit.SECONDS));
+    assertFalse(client.isOpen());
+    assertNull(client.newStream(new CallStart("demo.Echo/Say", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder()));
+  }
+
+  @Test
+  void connectionLossResetsOpenStreamsWithUnavailable() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    s.flush();
+    Recorder srv = awaitServerStream();
+    serverConn.close();
+    assertTrue(c.next().startsWith("reset:UNAVAILABLE:connection to memory:server closed"));
+    assertTrue(srv.next().startsWith("reset:UNAVAILABLE"));
+  }
+
+  @Test
+  void cancelReachesThePeer() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder());
+    s.flush();
+    Recorder srv = awaitServerStream();
+    s.cancel(Status.CANCELLED.withDescription("user gave up"));
+    assertEquals("reset:CANCELLED:user gave up", srv.next());
+    assertEquals(0, client.activeStreams());
+  }
+
+  @Test
+  void pingIsAnswered() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    CountDownLatch done = new CountDownLatch(1);
+    client.ping().thenRun(done::countDown);
+    assertTrue(done.await(10, TimeUnit.SECONDS));
+  }
+}
