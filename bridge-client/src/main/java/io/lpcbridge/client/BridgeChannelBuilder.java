@@ -1,0 +1,226 @@
+package io.lpcbridge.client;
+
+import io.grpc.ClientInterceptor;
+import io.grpc.CompressorRegistry;
+import io.grpc.DecompressorRegistry;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.NameResolver;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.lpcbridge.core.SessionOptions;
+import io.lpcbridge.core.SharedResources;
+import io.lpcbridge.transport.Capability;
+import io.lpcbridge.transport.Target;
+import io.lpcbridge.transport.TransportOptions;
+import io.lpcbridge.transport.TransportProvider;
+import io.lpcbridge.transport.TransportUnavailableException;
+import io.lpcbridge.transport.Transports;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds a channel to a bridge target, as {@code ManagedChannelBuilder.forTarget} builds one to a
+ * gRPC target:
+ *
+ * <pre>{@code
+ * ManagedChannel ch = BridgeChannelBuilder.forTarget("unix:///run/kv.sock").build();
+ * KeyValueGrpc.KeyValueBlockingStub kv = KeyValueGrpc.newBlockingStub(ch);
+ * }</pre>
+ *
+ * The target's scheme picks the transport ({@code tcp}, {@code unix}, ... see {@code bridge
+ * transports}). For {@code grpc://} and {@code grpc+unix://} the result is a stock grpc-netty
+ * channel with the same executor and interceptors, so a bridge client can call any gRPC server.
+ */
+public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChannelBuilder> {
+  private final Target target;
+  private TransportOptions transportOptions = TransportOptions.defaults();
+  private SessionOptions sessionOptions = SessionOptions.defaults();
+  private Executor executor;
+  private final List<ClientInterceptor> interceptors = new ArrayList<>();
+  private String authority;
+  private String userAgent;
+  private ClientTransportManager.Backoff backoff =
+      new ClientTransportManager.Backoff(Duration.ofSeconds(1), Duration.ofSeconds(120));
+
+  private BridgeChannelBuilder(Target target) {
+    this.target = target;
+  }
+
+  /**
+   * @throws IllegalArgumentException when the target is malformed
+   */
+  public static BridgeChannelBuilder forTarget(String target) {
+    return new BridgeChannelBuilder(Target.parse(target));
+  }
+
+  public static BridgeChannelBuilder forTarget(Target target) {
+    return new BridgeChannelBuilder(target);
+  }
+
+  /**
+   * A builder for the client named {@code name} in the configuration ({@link BridgeConfig#load()}):
+   * the program names what it calls, the configuration says over which transport.
+   */
+  public static BridgeChannelBuilder forClient(String name) {
+    return BridgeConfig.load().channelBuilder(name);
+  }
+
+  public Target target() {
+    return target;
+  }
+
+  /** Sets a transport option, e.g. {@code maxMessageSize} or {@code connectTimeout}. */
+  public BridgeChannelBuilder transportOption(String key, Object value) {
+    transportOptions = transportOptions.with(key, value);
+    return this;
+  }
+
+  public BridgeChannelBuilder transportOptions(Map<String, String> options) {
+    transportOptions = transportOptions.withAll(options);
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder directExecutor() {
+    this.executor = Runnable::run;
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder executor(Executor executor) {
+    this.executor = executor;
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder intercept(List<ClientInterceptor> interceptors) {
+    this.interceptors.addAll(interceptors);
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder intercept(ClientInterceptor... interceptors) {
+    return intercept(Arrays.asList(interceptors));
+  }
+
+  @Override
+  public BridgeChannelBuilder userAgent(String userAgent) {
+    this.userAgent = userAgent;
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder overrideAuthority(String authority) {
+    this.authority = authority;
+    return this;
+  }
+
+  /** Plaintext is the only mode of the bridge's own transports; accepted for drop-in use. */
+  @Override
+  public BridgeChannelBuilder usePlaintext() {
+    return this;
+  }
+
+  /** Name resolution does not apply: a bridge target names one endpoint. */
+  @Override
+  @Deprecated
+  public BridgeChannelBuilder nameResolverFactory(NameResolver.Factory resolverFactory) {
+    throw new UnsupportedOperationException("a bridge target names its endpoint directly; there is no name resolver");
+  }
+
+  /** The bridge does not compress (local transports gain nothing from it); accepted and ignored. */
+  @Override
+  public BridgeChannelBuilder decompressorRegistry(DecompressorRegistry registry) {
+    return this;
+  }
+
+  /** The bridge does not compress; accepted and ignored. */
+  @Override
+  public BridgeChannelBuilder compressorRegistry(CompressorRegistry registry) {
+    return this;
+  }
+
+  /** Not implemented yet: the connection stays open while the channel lives. */
+  @Override
+  public BridgeChannelBuilder idleTimeout(long value, TimeUnit unit) {
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder maxInboundMessageSize(int bytes) {
+    sessionOptions = sessionOptions.withMaxInboundMessageSize(bytes);
+    return this;
+  }
+
+  /** Per-call flow-control window in bytes (default 1 MiB), as NettyChannelBuilder's. */
+  public BridgeChannelBuilder flowControlWindow(int bytes) {
+    sessionOptions = sessionOptions.withInitialWindow(bytes);
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder keepAliveTime(long time, TimeUnit unit) {
+    sessionOptions = sessionOptions.withKeepAlive(Duration.ofNanos(unit.toNanos(time)), sessionOptions.keepAliveTimeout());
+    return this;
+  }
+
+  @Override
+  public BridgeChannelBuilder keepAliveTimeout(long time, TimeUnit unit) {
+    sessionOptions = sessionOptions.withKeepAlive(sessionOptions.keepAliveTime(), Duration.ofNanos(unit.toNanos(time)));
+    return this;
+  }
+
+  /** First and longest wait between reconnection attempts (defaults 1 s and 120 s, as gRPC's). */
+  public BridgeChannelBuilder reconnectBackoff(Duration initial, Duration max) {
+    this.backoff = new ClientTransportManager.Backoff(initial, max);
+    return this;
+  }
+
+  /**
+   * @throws IllegalArgumentException when the target's transport is unknown or unavailable, or an
+   *     option is malformed
+   */
+  @Override
+  public ManagedChannel build() {
+    TransportProvider provider;
+    try {
+      provider = Transports.forTarget(target);
+    } catch (TransportUnavailableException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    transportOptions.checkKnown(provider.name(), provider.supportedOptions());
+    Executor exec = executor != null ? executor : SharedResources.defaultExecutor();
+    if (provider.capabilities().contains(Capability.NATIVE_RPC)) {
+      return buildNativeGrpc(exec);
+    }
+    String auth = authority != null ? authority : target.toString();
+    List<ClientInterceptor> all = new ArrayList<>(interceptors);
+    if (userAgent != null) {
+      all.add(UserAgentInterceptor.of(userAgent));
+    }
+    ClientTransportManager manager = new ClientTransportManager(target, provider, transportOptions, sessionOptions, backoff);
+    return new BridgeChannel(manager, exec, auth, all);
+  }
+
+  private ManagedChannel buildNativeGrpc(Executor exec) {
+    NettyChannelBuilder b = GrpcNative.channelBuilder(target, transportOptions);
+    b.executor(exec).intercept(interceptors).maxInboundMessageSize(sessionOptions.maxInboundMessageSize());
+    if (userAgent != null) {
+      b.userAgent(userAgent);
+    }
+    if (authority != null) {
+      b.overrideAuthority(authority);
+    }
+    if (!sessionOptions.keepAliveTime().isZero()) {
+      b.keepAliveTime(sessionOptions.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(sessionOptions.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+    b.flowControlWindow(sessionOptions.initialWindow());
+    return b.build();
+  }
+}

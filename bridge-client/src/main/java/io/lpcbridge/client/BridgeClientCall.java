@@ -1,0 +1,406 @@
+package io.lpcbridge.client;
+
+import io.grpc.Attributes;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Deadline;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.lpcbridge.core.ByteBufferInputStream;
+import io.lpcbridge.core.CallStart;
+import io.lpcbridge.core.MessageSizeException;
+import io.lpcbridge.core.SerializingExecutor;
+import io.lpcbridge.core.SharedResources;
+import io.lpcbridge.core.StreamListener;
+import io.lpcbridge.core.WireSession;
+import io.lpcbridge.core.WireStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * A call on a {@link BridgeChannel}: the public {@link ClientCall} contract over one {@link
+ * WireStream}.
+ *
+ * <p>Until the channel has a connection for it, operations are recorded and replayed in order once
+ * the stream exists, as gRPC's delayed stream does. Responses are parsed on the transport's reader
+ * thread, straight from its buffer, and handed to the application on the call's executor, one
+ * callback at a time.
+ */
+final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implements StreamListener {
+  private final MethodDescriptor<ReqT, RespT> method;
+  private final CallOptions callOptions;
+  private final ClientTransportManager transport;
+  private final String authority;
+  private final Executor callExecutor;
+  private final Context context;
+  private final boolean unaryRequest;
+
+  private final Object lock = new Object();
+  // Guarded by lock.
+  private WireStream stream;
+  /** The stream once created, before recorded operations are replayed onto it. */
+  private WireStream created;
+  private List<Consumer<WireStream>> pendingOps = new ArrayList<>();
+  private boolean started;
+  private boolean cancelled;
+  private boolean halfClosed;
+  private Metadata startHeaders;
+  private Deadline deadline;
+  private int sessionAttempts;
+
+  private volatile Listener<RespT> listener;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  /** Set on the call executor when onClose runs; later callbacks are dropped. */
+  private boolean closeDelivered;
+  private ScheduledFuture<?> deadlineTimer;
+  private Context.CancellationListener cancellationListener;
+
+  BridgeClientCall(
+      MethodDescriptor<ReqT, RespT> method,
+      CallOptions callOptions,
+      ClientTransportManager transport,
+      String authority,
+      Executor channelExecutor) {
+    this.method = method;
+    this.callOptions = callOptions;
+    this.transport = transport;
+    this.authority = callOptions.getAuthority() != null ? callOptions.getAuthority() : authority;
+    Executor e = callOptions.getExecutor() != null ? callOptions.getExecutor() : channelExecutor;
+    this.callExecutor = new SerializingExecutor(e);
+    this.context = Context.current();
+    this.unaryRequest = method.getType().clientSendsOneMessage();
+  }
+
+  @Override
+  public void start(Listener<RespT> responseListener, Metadata headers) {
+    synchronized (lock) {
+      if (started) {
+        throw new IllegalStateException("call already started");
+      }
+      if (cancelled) {
+        // As grpc-java's ClientCallImpl: a call cancelled before start cannot be started.
+        throw new IllegalStateException("call was cancelled");
+      }
+      started = true;
+      startHeaders = headers;
+    }
+    this.listener = responseListener;
+    if (context.isCancelled()) {
+      close(Contexts.statusFromCancelled(context), new Metadata());
+      return;
+    }
+    Deadline effective = minDeadline(callOptions.getDeadline(), context.getDeadline());
+    if (effective != null && effective.isExpired()) {
+      close(
+          Status.DEADLINE_EXCEEDED.withDescription(
+              "ClientCall started after " + (effective == callOptions.getDeadline() ? "CallOptions" : "Context")
+                  + " deadline was exceeded. Deadline has been exceeded for " + -effective.timeRemaining(TimeUnit.NANOSECONDS) + "ns."),
+          new Metadata());
+      return;
+    }
+    synchronized (lock) {
+      deadline = effective;
+    }
+    if (effective != null) {
+      long nanos = effective.timeRemaining(TimeUnit.NANOSECONDS);
+      deadlineTimer =
+          SharedResources.timer()
+              .schedule(
+                  () ->
+                      cancelInternal(
+                          Status.DEADLINE_EXCEEDED.withDescription(
+                              String.format(
+                                  Locale.ROOT,
+                                  "deadline exceeded after %.9fs waiting for %s on %s",
+                                  nanos / 1e9,
+                                  method.getFullMethodName(),
+                                  transport.target()))),
+                  nanos,
+                  TimeUnit.NANOSECONDS);
+    }
+    if (context.getDeadline() != null || context != Context.ROOT) {
+      cancellationListener = ctx -> cancelInternal(Contexts.statusFromCancelled(ctx));
+      context.addListener(cancellationListener, Runnable::run);
+    }
+    transport.obtainSession(this, callOptions.isWaitForReady());
+  }
+
+  private static Deadline minDeadline(Deadline a, Deadline b) {
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return a.isBefore(b) ? a : b;
+  }
+
+  /** The channel has a session for this call. Called by the manager, on any thread. */
+  void onSession(WireSession session) {
+    WireStream s;
+    boolean retry;
+    synchronized (lock) {
+      if (cancelled || created != null) {
+        return;
+      }
+      long timeout = CallStart.NO_TIMEOUT;
+      if (deadline != null) {
+        timeout = Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS));
+      }
+      s = session.newStream(new CallStart(method.getFullMethodName(), timeout, startHeaders, authority), this);
+      created = s;
+      retry = s == null && ++sessionAttempts < 3;
+    }
+    if (s == null) {
+      // The session began draining between the manager's pick and now: ask again.
+      if (retry) {
+        transport.obtainSession(this, callOptions.isWaitForReady());
+      } else {
+        onSessionFailure(Status.UNAVAILABLE.withDescription("no open connection to " + transport.target() + " would take the call"));
+      }
+      return;
+    }
+    if (!unaryRequest) {
+      // The server should see a streaming call before its first message.
+      s.flush();
+    }
+    // Replay recorded operations in order; operations arriving meanwhile are recorded too, so the
+    // stream is published only once the record is empty.
+    while (true) {
+      List<Consumer<WireStream>> ops;
+      synchronized (lock) {
+        if (pendingOps == null) {
+          return; // cancelled meanwhile; cancelInternal cancelled the stream
+        }
+        if (pendingOps.isEmpty()) {
+          stream = s;
+          pendingOps = null;
+          startHeaders = null;
+          return;
+        }
+        ops = pendingOps;
+        pendingOps = new ArrayList<>();
+      }
+      for (Consumer<WireStream> op : ops) {
+        op.accept(s);
+      }
+    }
+  }
+
+  /** The channel could not provide a session. */
+  void onSessionFailure(Status status) {
+    synchronized (lock) {
+      if (created != null || cancelled) {
+        return;
+      }
+      cancelled = true;
+      pendingOps = null;
+    }
+    close(status, new Metadata());
+  }
+
+  private void withStream(Consumer<WireStream> op) {
+    WireStream s;
+    synchronized (lock) {
+      if (cancelled) {
+        return;
+      }
+      s = stream;
+      if (s == null) {
+        pendingOps.add(op);
+        return;
+      }
+    }
+    op.accept(s);
+  }
+
+  @Override
+  public void request(int numMessages) {
+    if (numMessages < 0) {
+      throw new IllegalArgumentException("numMessages must be non-negative: " + numMessages);
+    }
+    if (numMessages == 0) {
+      return;
+    }
+    withStream(s -> s.request(numMessages));
+  }
+
+  @Override
+  public void sendMessage(ReqT message) {
+    synchronized (lock) {
+      if (!started) {
+        throw new IllegalStateException("call not started");
+      }
+      if (halfClosed) {
+        throw new IllegalStateException("call was half-closed");
+      }
+    }
+    withStream(
+        s -> {
+          try {
+            s.sendMessage(method.streamRequest(message), !unaryRequest);
+          } catch (MessageSizeException e) {
+            cancelInternal(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
+          } catch (IOException | RuntimeException e) {
+            cancelInternal(Status.INTERNAL.withDescription("failed to serialize the request: " + e).withCause(e));
+          }
+        });
+  }
+
+  @Override
+  public void halfClose() {
+    synchronized (lock) {
+      if (!started) {
+        throw new IllegalStateException("call not started");
+      }
+      if (halfClosed) {
+        throw new IllegalStateException("call already half-closed");
+      }
+      halfClosed = true;
+    }
+    withStream(WireStream::halfClose);
+  }
+
+  @Override
+  public void cancel(String message, Throwable cause) {
+    if (message == null && cause == null) {
+      message = "call cancelled without message";
+    }
+    Status status = Status.CANCELLED;
+    status = message != null ? status.withDescription(message) : status.withDescription("call cancelled");
+    if (cause != null) {
+      status = status.withCause(cause);
+    }
+    cancelInternal(status);
+  }
+
+  private void cancelInternal(Status status) {
+    WireStream s;
+    synchronized (lock) {
+      if (cancelled) {
+        return;
+      }
+      cancelled = true;
+      s = created;
+      pendingOps = null;
+      if (!started) {
+        return;
+      }
+    }
+    if (s != null) {
+      s.cancel(status);
+    } else {
+      transport.forget(this);
+    }
+    close(status, new Metadata());
+  }
+
+  @Override
+  public boolean isReady() {
+    WireStream s;
+    synchronized (lock) {
+      s = stream;
+    }
+    return s != null && !closed.get() && s.isReady();
+  }
+
+  @Override
+  public void setMessageCompression(boolean enabled) {
+    // The bridge does not compress: local transports gain nothing from it.
+  }
+
+  @Override
+  public Attributes getAttributes() {
+    return Attributes.EMPTY;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // StreamListener: called by the session, on the transport's reader thread or a request() caller.
+
+  @Override
+  public void onHeaders(Metadata headers) {
+    callExecutor.execute(
+        () -> {
+          if (!closeDelivered) {
+            listener.onHeaders(headers);
+          }
+        });
+  }
+
+  @Override
+  public void onMessage(ByteBuffer message) {
+    RespT response;
+    try {
+      response = method.parseResponse(new ByteBufferInputStream(message));
+    } catch (RuntimeException e) {
+      cancelInternal(
+          Status.INTERNAL.withDescription("failed to parse the response of " + method.getFullMethodName() + ": " + e).withCause(e));
+      return;
+    }
+    callExecutor.execute(
+        () -> {
+          if (!closeDelivered) {
+            listener.onMessage(response);
+          }
+        });
+  }
+
+  @Override
+  public void onTrailers(Status status, Metadata trailers) {
+    close(status, trailers);
+  }
+
+  @Override
+  public void onReset(Status status) {
+    close(status, new Metadata());
+  }
+
+  @Override
+  public void onReady() {
+    callExecutor.execute(
+        () -> {
+          if (!closeDelivered) {
+            listener.onReady();
+          }
+        });
+  }
+
+  private void close(Status status, Metadata trailers) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (deadlineTimer != null) {
+      deadlineTimer.cancel(false);
+    }
+    if (cancellationListener != null) {
+      context.removeListener(cancellationListener);
+    }
+    deliverClose(status, trailers);
+  }
+
+  private void deliverClose(Status status, Metadata trailers) {
+    callExecutor.execute(
+        () -> {
+          if (!closeDelivered) {
+            closeDelivered = true;
+            listener.onClose(status, trailers);
+          }
+        });
+  }
+
+  @Override
+  public String toString() {
+    return "call " + method.getFullMethodName() + " to " + transport.target();
+  }
+}
