@@ -18,7 +18,8 @@ import java.nio.ByteBuffer;
  * </ul>
  *
  * Handlers must not block for long in any callback: blocking in {@code onMessage} stalls every
- * call multiplexed on the connection.
+ * call multiplexed on the connection. A handler that throws from {@code onMessage} fails the
+ * connection: the transport closes it and reports the exception to {@link #onClosed}.
  */
 public interface MessageHandler {
 
