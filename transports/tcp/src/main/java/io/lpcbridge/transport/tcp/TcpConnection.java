@@ -297,15 +297,16 @@ final class TcpConnection extends ChannelInboundHandlerAdapter implements Connec
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf frame = (ByteBuf) msg;
     try {
-      if (closedNotified) {
-        return;
+      if (closedNotified || failure != null) {
+        return; // Failed: frames still in this read batch are dropped.
       }
       // A contiguous frame is handed over as a view of the read buffer; only a frame spread over
       // several buffers is copied.
       ByteBuffer view = frame.nioBufferCount() == 1 ? frame.nioBuffer() : copy(frame);
       handler.onMessage(view);
     } catch (RuntimeException | Error e) {
-      fail(new IllegalStateException("MessageHandler.onMessage threw on " + this, e));
+      // The SPI: a throwing handler fails the connection and gets its exception in onClosed.
+      fail(e);
     } finally {
       frame.release();
     }

@@ -60,10 +60,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <pre>{@code
  * class UnixConformanceTest extends TransportConformanceSuite {
  *   @TempDir Path dir;
+ *   private final AtomicInteger sockets = new AtomicInteger();
  *
  *   @Override
  *   protected Target listenTarget() {
- *     return Target.parse("unix://" + dir.resolve("s" + counter.incrementAndGet() + ".sock"));
+ *     return Target.parse("unix://" + dir.resolve("s" + sockets.incrementAndGet() + ".sock"));
  *   }
  * }
  * }</pre>
@@ -75,7 +76,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * scheme, so the transport's {@code META-INF/services} registration is tested too.
  *
  * <p>Tests that need a {@link Capability} the transport lacks are skipped by assumption, with the
- * reason printed. The peer-crash tests launch {@link ConformancePeer} with this JVM's class path.
+ * reason printed; tests that need another process to dial the listener are skipped for {@link
+ * Capability#SPAWNS_PEER} transports. The peer-crash tests launch {@link ConformancePeer} with
+ * this JVM's class path. A failed connect must throw an {@code IOException} whose message contains
+ * the target exactly as {@code Target.toString()} writes it.
  * No test synchronizes by sleeping or measures speed; every wait is a latch or queue with a
  * generous timeout.
  */
@@ -229,6 +233,34 @@ public abstract class TransportConformanceSuite {
         Thread.currentThread().interrupt();
       }
     };
+  }
+
+  @Test
+  void handlerThrowingFromOnMessageFailsTheConnectionWithThatException() throws Exception {
+    RuntimeException boom = new IllegalStateException("thrown by the test's onMessage");
+    TestServer server =
+        serve(
+            conn ->
+                new RecordingHandler() {
+                  @Override
+                  public void onMessage(ByteBuffer message) {
+                    super.onMessage(message);
+                    throw boom;
+                  }
+                });
+    RecordingHandler client = new RecordingHandler();
+    Connection c = connectAndStart(server.target(), client);
+    Accepted s = server.awaitAccepted(TIMEOUT);
+    assertTrue(c.send(ByteBuffer.wrap(bytes("first"))));
+    c.send(ByteBuffer.wrap(bytes("second, may be dropped")));
+
+    Throwable cause = s.handler().awaitClosed(TIMEOUT);
+    assertTrue(cause == boom, "onClosed should get the handler's own exception, got " + cause);
+    assertEquals(1, s.handler().receivedAtClose(), "nothing is delivered after onMessage threw");
+    assertFalse(s.connection().isOpen());
+    client.awaitClosed(TIMEOUT);
+    s.handler().assertContractKept();
+    client.assertContractKept();
   }
 
   // ---------------------------------------------------------------- close flushes
