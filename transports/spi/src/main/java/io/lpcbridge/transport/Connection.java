@@ -68,6 +68,9 @@ public interface Connection {
   /**
    * Closes the connection in order: messages already accepted by {@code send} are written first
    * (for at most the transport's linger time), then the peer sees an orderly close. Idempotent.
+   * Messages the peer sends after this may be delivered until {@link MessageHandler#onClosed} or
+   * dropped, depending on whether the transport can half-close; a protocol that needs them must
+   * finish its exchange before closing.
    */
   void close();
 

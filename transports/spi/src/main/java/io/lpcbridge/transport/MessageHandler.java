@@ -44,7 +44,10 @@ public interface MessageHandler {
    *
    * @param cause null when it closed in order (this side called {@link Connection#close()}, or the
    *     peer closed its end); otherwise what went wrong: the peer died, the channel failed, or the
-   *     peer broke the framing (for example a length over {@code maxMessageSize}).
+   *     peer broke the framing (for example a length over {@code maxMessageSize}). Null does not
+   *     prove the peer meant to close: the kernel closes a killed process's sockets, which often
+   *     looks orderly. A protocol above that must tell a crash from a shutdown says goodbye itself
+   *     (the bridge's GOAWAY).
    */
   void onClosed(Throwable cause);
 }
