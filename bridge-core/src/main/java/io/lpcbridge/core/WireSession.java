@@ -44,6 +44,9 @@ public final class WireSession implements MessageHandler {
 
   static final int HELLO_LENGTH = 16;
 
+  /** Set while this thread is inside {@link #transmit}; see {@link #onWritable()}. */
+  private static final ThreadLocal<Boolean> TRANSMITTING = new ThreadLocal<>();
+
   private enum State {
     HANDSHAKE,
     OPEN,
@@ -206,7 +209,12 @@ public final class WireSession implements MessageHandler {
   // Writing
 
   void transmit(ByteBuffer message) {
-    connection.send(message);
+    TRANSMITTING.set(Boolean.TRUE);
+    try {
+      connection.send(message);
+    } finally {
+      TRANSMITTING.remove();
+    }
   }
 
   private void sendControl(FrameBuffer b) {
@@ -367,6 +375,16 @@ public final class WireSession implements MessageHandler {
 
   @Override
   public void onWritable() {
+    if (TRANSMITTING.get() != null) {
+      // The transport turned writable inside a send of ours: a listener told now could re-enter
+      // the very stream that is sending. Tell them once the send has returned.
+      timer.execute(this::notifyAllReady);
+    } else {
+      notifyAllReady();
+    }
+  }
+
+  private void notifyAllReady() {
     for (WireStream s : streams.values()) {
       s.notifyReady();
     }
@@ -555,7 +573,7 @@ public final class WireSession implements MessageHandler {
     }
     listener.onEstablished(this);
     if (delta > 0) {
-      onWritable();
+      notifyAllReady();
     }
   }
 
