@@ -56,6 +56,7 @@ public final class WireStream {
   private boolean terminated;
   private long unacked;
   private int consumed;
+  private Status heldReset;
 
   WireStream(WireSession session, int id, boolean clientSide, long initialWindow, StreamListener listener) {
     this.session = session;
@@ -73,8 +74,20 @@ public final class WireStream {
     return session;
   }
 
+  /**
+   * Server streams get their listener after the session has published them; a reset that lands in
+   * between is held and delivered here.
+   */
   void setListener(StreamListener listener) {
-    this.listener = listener;
+    Status held;
+    synchronized (this) {
+      this.listener = listener;
+      held = heldReset;
+      heldReset = null;
+    }
+    if (held != null) {
+      listener.onReset(held);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -421,7 +434,16 @@ public final class WireStream {
       return;
     }
     session.remove(this);
-    listener.onReset(status);
+    StreamListener l;
+    synchronized (this) {
+      l = listener;
+      if (l == null) {
+        heldReset = status;
+      }
+    }
+    if (l != null) {
+      l.onReset(status);
+    }
   }
 
   boolean isTerminated() {

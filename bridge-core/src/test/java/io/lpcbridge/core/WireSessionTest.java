@@ -77,6 +77,8 @@ class WireSessionTest {
   }
 
   private final List<Recorder> serverStreams = new CopyOnWriteArrayList<>();
+  /** Runs inside the server's onCallStart, before the stream has its listener. */
+  private volatile Runnable duringCallStart = () -> {};
   private final BlockingQueue<CallStart> serverCalls = new LinkedBlockingQueue<>();
 
   private void connect(SessionOptions serverOptions, boolean startClient) {
@@ -94,6 +96,7 @@ class WireSessionTest {
                 r.stream = stream;
                 serverStreams.add(r);
                 serverCalls.add(start);
+                duringCallStart.run();
                 return r;
               }
 
@@ -328,6 +331,16 @@ class WireSessionTest {
     s.cancel(Status.CANCELLED.withDescription("user gave up"));
     assertEquals("reset:CANCELLED:user gave up", srv.next());
     assertEquals(0, client.activeStreams());
+  }
+
+  @Test
+  void resetBeforeTheServerListenerIsSetIsHeldAndDelivered() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    duringCallStart = () -> server.shutdownNow(Status.UNAVAILABLE.withDescription("going down"));
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder());
+    s.flush();
+    Recorder srv = awaitServerStream();
+    assertEquals("reset:UNAVAILABLE:going down", srv.next());
   }
 
   @Test
