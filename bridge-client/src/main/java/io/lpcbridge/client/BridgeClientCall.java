@@ -64,6 +64,11 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   /** Set on the call executor when onClose runs; later callbacks are dropped. */
   private boolean closeDelivered;
   private ScheduledFuture<?> deadlineTimer;
+  private volatile ClientTracers tracers = ClientTracers.NONE;
+  /** Sequence numbers for tracers: outbound ones follow the caller's (serialized) sends. */
+  private int outboundSeq;
+  /** Inbound ones follow the stream's (serialized) deliveries. */
+  private int inboundSeq;
   private Context.CancellationListener cancellationListener;
 
   BridgeClientCall(
@@ -160,6 +165,10 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
       }
       s = session.newStream(new CallStart(method.getFullMethodName(), timeout, startHeaders, authority), this);
       created = s;
+      if (s != null) {
+        tracers = ClientTracers.create(callOptions, startHeaders);
+        tracers.streamStarted(Attributes.EMPTY, startHeaders);
+      }
       retry = s == null && ++sessionAttempts < 3;
     }
     if (s == null) {
@@ -249,7 +258,10 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     withStream(
         s -> {
           try {
-            s.sendMessage(method.streamRequest(message), !unaryRequest);
+            int size = s.sendMessage(method.streamRequest(message), !unaryRequest);
+            if (size >= 0) {
+              tracers.outboundMessage(outboundSeq++, size);
+            }
           } catch (MessageSizeException e) {
             cancelInternal(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
           } catch (IOException | RuntimeException e) {
@@ -330,6 +342,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
 
   @Override
   public void onHeaders(Metadata headers) {
+    tracers.inboundHeaders(headers);
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
@@ -340,6 +353,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
 
   @Override
   public void onMessage(ByteBuffer message) {
+    tracers.inboundMessage(inboundSeq++, message.remaining());
     RespT response;
     try {
       response = method.parseResponse(new ByteBufferInputStream(message));
@@ -358,7 +372,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
 
   @Override
   public void onTrailers(Status status, Metadata trailers) {
-    close(status, trailers);
+    close(status, trailers, true);
   }
 
   @Override
@@ -377,9 +391,14 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   }
 
   private void close(Status status, Metadata trailers) {
+    close(status, trailers, false);
+  }
+
+  private void close(Status status, Metadata trailers, boolean fromServer) {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    tracers.closed(status, fromServer ? trailers : null);
     if (deadlineTimer != null) {
       deadlineTimer.cancel(false);
     }

@@ -455,6 +455,19 @@ public final class WireSession implements MessageHandler {
   }
 
   private void onFrame(byte type, byte flags, int streamId, ByteBuffer payload) throws ProtocolException {
+    try {
+      dispatch(type, flags, streamId, payload);
+    } catch (RuntimeException e) {
+      // A call layer or application callback threw on this thread: end that call, not the connection.
+      WireStream s = streamId == 0 ? null : stream(streamId);
+      if (s == null) {
+        throw e;
+      }
+      streamError(s, Status.INTERNAL.withDescription("call failed while handling " + FrameHeader.typeName(type) + ": " + e).withCause(e));
+    }
+  }
+
+  private void dispatch(byte type, byte flags, int streamId, ByteBuffer payload) throws ProtocolException {
     if (!helloReceived && type != FrameHeader.HELLO) {
       throw new ProtocolException(
           GoAwayCodes.PROTOCOL_ERROR, "expected HELLO as the first frame, got " + FrameHeader.typeName(type));

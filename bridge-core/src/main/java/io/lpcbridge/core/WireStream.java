@@ -126,12 +126,13 @@ public final class WireStream {
    *     once (a unary request's half-close, a unary response's trailers)
    * @throws MessageSizeException when the message is larger than the peer accepts or the
    *     transport carries; nothing is sent and the stream is unchanged
+   * @return the payload's size in bytes, or -1 if the stream is already over and nothing was sent
    * @throws IOException when the marshaller's stream fails
    */
-  public void sendMessage(InputStream payload, boolean flush) throws IOException, MessageSizeException {
+  public int sendMessage(InputStream payload, boolean flush) throws IOException, MessageSizeException {
     synchronized (outLock) {
       if (outDone) {
-        return;
+        return -1;
       }
       int transportMax = session.maxTransportMessage();
       int peerMax = session.peerMaxInboundMessageSize();
@@ -170,6 +171,7 @@ public final class WireStream {
       if (flush) {
         flushLocked();
       }
+      return size;
     }
   }
 

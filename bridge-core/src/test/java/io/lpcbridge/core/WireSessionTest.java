@@ -30,7 +30,7 @@ class WireSessionTest {
   private final CompletableFuture<Status> serverClosed = new CompletableFuture<>();
 
   /** Records a stream's events as strings, in order. */
-  static final class Recorder implements StreamListener {
+  static class Recorder implements StreamListener {
     final BlockingQueue<String> events = new LinkedBlockingQueue<>();
     volatile WireStream stream;
 
@@ -341,6 +341,27 @@ class WireSessionTest {
     s.flush();
     Recorder srv = awaitServerStream();
     assertEquals("reset:UNAVAILABLE:going down", srv.next());
+  }
+
+  @Test
+  void aCallbackThatThrowsEndsOnlyItsCall() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder thrower =
+        new Recorder() {
+          @Override
+          public void onMessage(ByteBuffer message) {
+            throw new IllegalStateException("listener bug");
+          }
+        };
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), thrower);
+    s.request(1);
+    s.flush();
+    Recorder srv = awaitServerStream();
+    srv.stream.sendMessage(bytes("boom"), true);
+    assertTrue(srv.next().startsWith("reset:INTERNAL:call failed while handling MESSAGE"));
+    assertTrue(thrower.next().startsWith("reset:INTERNAL"));
+    assertTrue(client.isOpen());
+    assertTrue(client.ping().get(10, TimeUnit.SECONDS) >= 0);
   }
 
   @Test

@@ -135,6 +135,9 @@ public final class BridgeServer extends Server {
     for (var i : config.interceptors) {
       nb.intercept(i);
     }
+    for (var f : config.tracerFactories) {
+      nb.addStreamTracerFactory(f);
+    }
     if (fallback != null) {
       nb.fallbackHandlerRegistry(fallback);
     }
@@ -180,15 +183,20 @@ public final class BridgeServer extends Server {
 
     @Override
     public StreamListener onCallStart(WireStream stream, CallStart start) {
+      ServerTracers tracers = ServerTracers.create(config.tracerFactories, start.method(), start.headers());
       ServerMethodDefinition<?, ?> def = methods.get(start.method());
       if (def == null && fallback != null) {
         def = fallback.lookupMethod(start.method(), start.authority());
       }
       if (def == null) {
-        stream.sendTrailers(Status.UNIMPLEMENTED.withDescription("Method not found: " + start.method()), new Metadata());
+        Status status = Status.UNIMPLEMENTED.withDescription("Method not found: " + start.method());
+        // Tracers see every call, found or not, as with grpc-java's server.
+        tracers.filterContext(Context.ROOT);
+        stream.sendTrailers(status, new Metadata());
+        tracers.closed(status);
         return Rejected.INSTANCE;
       }
-      return startCall(def, stream, start, attributes);
+      return startCall(def, stream, start, attributes, tracers);
     }
 
     @Override
@@ -201,14 +209,16 @@ public final class BridgeServer extends Server {
   }
 
   private <ReqT, RespT> StreamListener startCall(
-      ServerMethodDefinition<ReqT, RespT> def, WireStream stream, CallStart start, Attributes attributes) {
+      ServerMethodDefinition<ReqT, RespT> def, WireStream stream, CallStart start, Attributes attributes, ServerTracers tracers) {
+    Context base = tracers.filterContext(Context.ROOT);
     Context.CancellableContext context =
         start.timeoutNanos() == CallStart.NO_TIMEOUT
-            ? Context.ROOT.withCancellation()
-            : Context.ROOT.withDeadlineAfter(start.timeoutNanos(), TimeUnit.NANOSECONDS, SharedResources.timer());
+            ? base.withCancellation()
+            : base.withDeadlineAfter(start.timeoutNanos(), TimeUnit.NANOSECONDS, SharedResources.timer());
+    tracers.callStarted(def.getMethodDescriptor(), attributes, start.authority());
     BridgeServerCall<ReqT, RespT> call =
         new BridgeServerCall<>(
-            stream, def.getMethodDescriptor(), context, new SerializingExecutor(executor), start.authority(), attributes);
+            stream, def.getMethodDescriptor(), context, new SerializingExecutor(executor), start.authority(), attributes, tracers);
     if (context.getDeadline() != null) {
       context.addListener(
           ctx -> {

@@ -7,6 +7,7 @@ import io.grpc.HandlerRegistry;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServerStreamTracer;
 import io.lpcbridge.core.SessionOptions;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
@@ -38,6 +39,7 @@ public final class BridgeServerBuilder extends ServerBuilder<BridgeServerBuilder
   final List<Endpoint> endpoints = new ArrayList<>();
   final List<ServerServiceDefinition> services = new ArrayList<>();
   final List<ServerInterceptor> interceptors = new ArrayList<>();
+  final List<ServerStreamTracer.Factory> tracerFactories = new ArrayList<>();
   HandlerRegistry fallback;
   Executor executor;
   boolean directExecutor;
@@ -105,6 +107,13 @@ public final class BridgeServerBuilder extends ServerBuilder<BridgeServerBuilder
   @Override
   public BridgeServerBuilder intercept(ServerInterceptor interceptor) {
     interceptors.add(interceptor);
+    return this;
+  }
+
+  /** Tracers see every call's events, on every target (census and OpenTelemetry use this). */
+  @Override
+  public BridgeServerBuilder addStreamTracerFactory(ServerStreamTracer.Factory factory) {
+    tracerFactories.add(factory);
     return this;
   }
 

@@ -32,6 +32,11 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
   private final String authority;
   private final Attributes attributes;
   private final boolean unaryResponse;
+  private final ServerTracers tracers;
+  /** Tracer sequence numbers: outbound follow the application's serialized sends. */
+  private int outboundSeq;
+  /** Inbound ones follow the stream's serialized deliveries. */
+  private int inboundSeq;
 
   /** Set by the first task on the executor; read only by later tasks on it. */
   private Listener<ReqT> appListener;
@@ -46,7 +51,8 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
       Context.CancellableContext context,
       Executor executor,
       String authority,
-      Attributes attributes) {
+      Attributes attributes,
+      ServerTracers tracers) {
     this.stream = stream;
     this.method = method;
     this.context = context;
@@ -54,6 +60,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
     this.authority = authority;
     this.attributes = attributes;
     this.unaryResponse = method.getType().serverSendsOneMessage();
+    this.tracers = tracers;
   }
 
   /** Runs the handler's {@code startCall} on the call's executor. */
@@ -109,7 +116,10 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
       return;
     }
     try {
-      stream.sendMessage(method.streamResponse(message), !unaryResponse);
+      int size = stream.sendMessage(method.streamResponse(message), !unaryResponse);
+      if (size >= 0) {
+        tracers.outboundMessage(outboundSeq++, size);
+      }
     } catch (MessageSizeException e) {
       abort(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
     } catch (IOException | RuntimeException e) {
@@ -127,6 +137,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
       return;
     }
     stream.sendTrailers(status, trailers);
+    tracers.closed(status);
     executor.execute(
         () -> {
           if (!cancelled) {
@@ -172,6 +183,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
 
   @Override
   public void onMessage(ByteBuffer message) {
+    tracers.inboundMessage(inboundSeq++, message.remaining());
     ReqT request;
     try {
       request = method.parseRequest(new ByteBufferInputStream(message));
@@ -224,6 +236,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
       return;
     }
     cancelled = true;
+    tracers.closed(status);
     executor.execute(
         () -> {
           runInContext(() -> appListener.onCancel());

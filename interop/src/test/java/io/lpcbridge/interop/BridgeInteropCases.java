@@ -1,0 +1,107 @@
+package io.lpcbridge.interop;
+
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.ServerBuilder;
+import io.grpc.testing.integration.AbstractInteropTest;
+import io.lpcbridge.client.BridgeChannelBuilder;
+import io.lpcbridge.server.BridgeServer;
+import io.lpcbridge.server.BridgeServerBuilder;
+import io.lpcbridge.transport.Target;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * gRPC's interop cases with a {@link BridgeServer} serving {@code TestServiceImpl} on one target and
+ * a channel from {@link BridgeChannelBuilder} calling it. On {@code tcp} and {@code unix} both ends
+ * speak the bridge wire protocol; on {@code grpc} the builders produce stock grpc-netty endpoints,
+ * the reference run.
+ *
+ * <p>Sizes as grpc-java's own Netty interop tests set them: {@link #MAX_MESSAGE_SIZE} inbound and a
+ * {@link #TEST_FLOW_CONTROL_WINDOW} per-call window on both ends. The cases' stream tracers are the
+ * bridge's own (BridgeServerBuilder.addStreamTracerFactory, CallOptions' tracer factories); {@link
+ * #metricsExpected()} is false because no census module is installed, so census records are not
+ * checked.
+ */
+final class BridgeInteropCases extends AbstractInteropTest {
+  private final String scheme;
+  private Path socketDir;
+  private CapturingServerBuilder serverBuilder;
+
+  BridgeInteropCases(String scheme) {
+    this.scheme = scheme;
+  }
+
+  private String listenTarget() {
+    return switch (scheme) {
+      case "tcp", "grpc" -> scheme + "://127.0.0.1:0";
+      case "unix" -> {
+        try {
+          socketDir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "interop");
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        yield "unix://" + socketDir.resolve("s.sock");
+      }
+      default -> throw new IllegalArgumentException("no interop target for scheme " + scheme);
+    };
+  }
+
+  @Override
+  protected ServerBuilder<?> getServerBuilder() {
+    BridgeServerBuilder b =
+        BridgeServerBuilder.forTargets(listenTarget())
+            .maxInboundMessageSize(MAX_MESSAGE_SIZE)
+            .flowControlWindow(TEST_FLOW_CONTROL_WINDOW);
+    serverBuilder = new CapturingServerBuilder(b);
+    return serverBuilder;
+  }
+
+  @Override
+  protected ManagedChannelBuilder<?> createChannelBuilder() {
+    Target bound = serverBuilder.server().targets().getFirst();
+    return BridgeChannelBuilder.forTarget(bound)
+        .maxInboundMessageSize(MAX_MESSAGE_SIZE)
+        .flowControlWindow(TEST_FLOW_CONTROL_WINDOW);
+  }
+
+  @Override
+  protected boolean metricsExpected() {
+    return false;
+  }
+
+  @Override
+  public void tearDown() {
+    super.tearDown();
+    try {
+      if (serverBuilder != null) {
+        serverBuilder.server().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IllegalStateException notBuilt) {
+      // setUp failed before the server was built; nothing to wait for.
+    }
+    deleteSocketDir();
+  }
+
+  private void deleteSocketDir() {
+    if (socketDir == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(socketDir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "bridge " + scheme;
+  }
+}
