@@ -154,7 +154,12 @@ final class ClientTransportManager implements SessionListener {
       session = WireSession.client(c, sessionOptions, this, SharedResources.timer());
       session.start();
     } catch (IOException | RuntimeException e) {
-      failure = Status.UNAVAILABLE.withDescription("cannot connect to " + target + ": " + e.getMessage()).withCause(e);
+      String why = String.valueOf(e.getMessage());
+      // Transports name the target in their messages already; do not say it twice.
+      failure =
+          Status.UNAVAILABLE
+              .withDescription(why.contains(target.toString()) ? why : "cannot connect to " + target + ": " + why)
+              .withCause(e);
     }
     List<BridgeClientCall<?, ?>> ready = new ArrayList<>();
     List<BridgeClientCall<?, ?>> failed = new ArrayList<>();

@@ -1,0 +1,200 @@
+package io.lpcbridge.cli;
+
+import io.lpcbridge.transport.Capability;
+import io.lpcbridge.transport.Target;
+import io.lpcbridge.transport.Transports;
+import io.lpcbridge.transport.grpc.GrpcTargets;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    versionProvider = BridgeCli.Version.class,
+    sortOptions = false,
+    description = {
+      "Starts 'bridge serve' in a child JVM on every available local transport, checks each one (KeyValue Put/Get,"
+          + " every Echo call kind), then times sequential unary Echo/Say calls (64-byte payload) over each and prints"
+          + " a comparison with stock gRPC measured in the same run.",
+      "",
+      "A quick smoke comparison, not the benchmark: one client thread, no fixed-rate mode, short warm-up."
+    })
+final class DemoCommand implements Callable<Integer> {
+  static final int DEFAULT_CALLS = 20_000;
+  static final int QUICK_CALLS = 2_000;
+
+  /** The schemes the demo can address, in table order; each gets a target below. */
+  private static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "grpc+unix");
+
+  @Spec CommandSpec spec;
+  @ParentCommand BridgeCli parent;
+
+  @Option(names = "--quick", description = "Measure " + QUICK_CALLS + " calls per transport instead of " + DEFAULT_CALLS + ".")
+  boolean quick;
+
+  @Option(names = "--calls", paramLabel = "N", description = "Measured calls per transport (default " + DEFAULT_CALLS + ", " + QUICK_CALLS + " with --quick).")
+  Integer calls;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    int measured = calls != null ? calls : quick ? QUICK_CALLS : DEFAULT_CALLS;
+    if (measured < 1) {
+      throw CliException.usage("--calls must be at least 1, not " + measured);
+    }
+    int warmup = Math.max(200, measured / 2);
+    Progress progress = parent.progress(err);
+    Path dir = createTempDir();
+    // Ctrl-C or SIGTERM mid-run: the child and the sockets go too.
+    AtomicReference<ChildServer> child = new AtomicReference<>();
+    Thread cleanup =
+        new Thread(
+            () -> {
+              ChildServer c = child.get();
+              if (c != null) {
+                c.close();
+              }
+              deleteTree(dir);
+            },
+            "bridge-demo-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    try {
+      List<String> requested = targets(dir, note -> progress.step("demo: " + note));
+      progress.step("demo: starting 'bridge serve' in a child JVM (" + requested.stream().map(t -> Target.parse(t).scheme()).collect(Collectors.joining(", ")) + ")");
+      List<TransportTrial.Result> results = new ArrayList<>();
+      try (ChildServer server = ChildServer.start(requested, dir)) {
+        child.set(server);
+        for (Target t : server.targets()) {
+          try {
+            results.add(new TransportTrial(t, progress).run(warmup, measured));
+          } catch (CliException e) {
+            progress.done();
+            throw server.isAlive() ? e : CliException.failure(e.getMessage() + "; the server JVM died" + server.failureDetails());
+          }
+        }
+        progress.step("demo: stopping the server");
+      }
+      progress.done();
+      print(out, results, measured, warmup);
+      return 0;
+    } finally {
+      progress.done();
+      deleteTree(dir);
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is running or has run; the directory is gone either way.
+      }
+    }
+  }
+
+  /** One target per available transport the demo can address; sockets go in {@code dir}. */
+  static List<String> targets(Path dir, java.util.function.Consumer<String> notes) {
+    List<String> out = new ArrayList<>();
+    for (String scheme : SCHEMES) {
+      var provider = Transports.find(scheme);
+      if (provider.isEmpty()) {
+        continue;
+      }
+      var report = Transports.report(provider.get());
+      if (!report.available()) {
+        notes.accept("skipping " + scheme + ": " + report.cause().map(Throwable::getMessage).orElse("unavailable"));
+        continue;
+      }
+      addressFor(scheme, dir).ifPresentOrElse(out::add, () -> notes.accept("skipping " + scheme + ": epoll is not available"));
+    }
+    for (Transports.Report r : Transports.report()) {
+      boolean known = r.provider().schemes().stream().anyMatch(SCHEMES::contains);
+      if (!known && r.available() && !r.provider().capabilities().contains(Capability.SPAWNS_PEER)) {
+        notes.accept("skipping " + r.name() + " " + r.provider().schemes() + ": the demo does not know how to address it yet");
+      }
+    }
+    return out;
+  }
+
+  private static Optional<String> addressFor(String scheme, Path dir) {
+    return switch (scheme) {
+      case "tcp" -> Optional.of("tcp://127.0.0.1:0");
+      case "unix" -> Optional.of("unix://" + dir.resolve("unix.sock"));
+      case "grpc" -> Optional.of("grpc://127.0.0.1:0");
+      case "grpc+unix" -> GrpcTargets.isUnixAvailable() ? Optional.of("grpc+unix://" + dir.resolve("grpc.sock")) : Optional.empty();
+      default -> Optional.empty();
+    };
+  }
+
+  private static void print(PrintWriter out, List<TransportTrial.Result> results, int measured, int warmup) {
+    Optional<TransportTrial.Result> grpc = results.stream().filter(r -> r.target().scheme().equals("grpc")).findFirst();
+    Table table = new Table("TRANSPORT", "TARGET", "P50 µs>", "P99 µs>", "CALLS/S>", "P50 VS GRPC>");
+    for (TransportTrial.Result r : results) {
+      table.row(
+          r.target().scheme(),
+          r.target(),
+          micros(r.p50Nanos()),
+          micros(r.p99Nanos()),
+          String.format(Locale.ROOT, "%,.0f", r.callsPerSecond()),
+          grpc.map(g -> String.format(Locale.ROOT, "%.2fx", (double) r.p50Nanos() / g.p50Nanos())).orElse("-"));
+    }
+    out.println();
+    out.println("bridge demo: " + measured + " sequential unary Echo/Say calls per transport (" + TransportTrial.PAYLOAD_BYTES
+        + "-byte payload, after " + warmup + " warm-up calls), one client thread, server in a child JVM on this host");
+    out.println();
+    table.print(out);
+    out.println();
+    out.println("P50 VS GRPC: p50 divided by the p50 of the grpc (tcp) row measured in this run; below 1.00x is faster than stock gRPC.");
+    out.println("Java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, "
+        + System.getProperty("os.name") + " " + System.getProperty("os.version") + ".");
+    out.println("These figures are a quick smoke comparison, not a benchmark (no fixed rate, no coordinated-omission");
+    out.println("correction, short warm-up, client and server sharing the CPUs); the real benchmark (bench/) comes later.");
+    out.flush();
+  }
+
+  private static String micros(long nanos) {
+    return String.format(Locale.ROOT, "%.1f", nanos / 1000.0);
+  }
+
+  private static Path createTempDir() {
+    try {
+      return Files.createTempDirectory(
+          Path.of(System.getProperty("java.io.tmpdir")), "bridge-demo-",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (IOException e) {
+      throw CliException.failure("cannot create a temporary directory for the demo's sockets: " + e.getMessage());
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      // Best effort: a leftover socket file in the temp directory harms nobody.
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package io.lpcbridge.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lpcbridge.transport.grpc.GrpcTargets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@code bridge demo} runs end to end; its figures are not checked, only that every transport has a row. */
+class DemoSmokeTest {
+  @Test
+  void tableHasARowPerTransport() {
+    Cli r = Cli.run("demo", "--quick", "--calls", "200");
+    assertEquals(0, r.exit(), r::toString);
+    List<String> expected = new ArrayList<>(List.of("tcp", "unix", "grpc"));
+    if (GrpcTargets.isUnixAvailable()) {
+      expected.add("grpc+unix");
+    }
+    List<String> lines = r.lines();
+    int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("TRANSPORT ")).findFirst().orElseThrow(() -> new AssertionError(r)));
+    List<String> rows = lines.subList(header + 2, header + 2 + expected.size());
+    for (int i = 0; i < expected.size(); i++) {
+      assertTrue(rows.get(i).startsWith(expected.get(i) + " "), () -> "row " + rows + "\n" + r);
+    }
+    assertTrue(rows.stream().filter(l -> l.startsWith("grpc ")).findFirst().orElseThrow().endsWith("1.00x"), r::toString);
+    assertTrue(r.out().contains("quick smoke comparison"), r::toString);
+  }
+}
