@@ -94,8 +94,12 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
         throw new IllegalStateException("call already started");
       }
       if (cancelled) {
-        // As grpc-java's ClientCallImpl: a call cancelled before start cannot be started.
-        throw new IllegalStateException("call was cancelled");
+        // As grpc-java's delayed call (what a new channel hands out): the listener hears the
+        // cancellation. (grpc-java's ClientCallImpl, used once a channel is connected, throws
+        // instead; the friendlier behaviour is the one applications meet first.)
+        this.listener = responseListener;
+        deliverClose(Status.CANCELLED.withDescription("call was cancelled before start"), new Metadata());
+        return;
       }
       started = true;
       startHeaders = headers;
