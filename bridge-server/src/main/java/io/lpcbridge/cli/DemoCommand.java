@@ -3,7 +3,6 @@ package io.lpcbridge.cli;
 import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.Transports;
-import io.lpcbridge.transport.grpc.GrpcTargets;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -42,7 +41,6 @@ final class DemoCommand implements Callable<Integer> {
   static final int QUICK_CALLS = 2_000;
 
   /** The schemes the demo can address, in table order; each gets a target below. */
-  private static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "grpc+unix");
 
   @Spec CommandSpec spec;
   @ParentCommand BridgeCli parent;
@@ -107,38 +105,30 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** One target per available transport the demo can address; sockets go in {@code dir}. */
+  /**
+   * The loopback targets of every available transport ({@code TransportProvider.loopbackTargets}),
+   * in provider order, with the grpc (tcp) reference among them; sockets go in {@code dir}.
+   */
   static List<String> targets(Path dir, java.util.function.Consumer<String> notes) {
     List<String> out = new ArrayList<>();
-    for (String scheme : SCHEMES) {
-      var provider = Transports.find(scheme);
-      if (provider.isEmpty()) {
-        continue;
-      }
-      var report = Transports.report(provider.get());
-      if (!report.available()) {
-        notes.accept("skipping " + scheme + ": " + report.cause().map(Throwable::getMessage).orElse("unavailable"));
-        continue;
-      }
-      addressFor(scheme, dir).ifPresentOrElse(out::add, () -> notes.accept("skipping " + scheme + ": epoll is not available"));
-    }
     for (Transports.Report r : Transports.report()) {
-      boolean known = r.provider().schemes().stream().anyMatch(SCHEMES::contains);
-      if (!known && r.available() && !r.provider().capabilities().contains(Capability.SPAWNS_PEER)) {
-        notes.accept("skipping " + r.name() + " " + r.provider().schemes() + ": the demo does not know how to address it yet");
+      if (!r.available()) {
+        notes.accept("skipping " + r.name() + ": " + r.cause().map(Throwable::getMessage).orElse("unavailable"));
+        continue;
+      }
+      List<Target> targets = r.provider().loopbackTargets(dir);
+      if (targets.isEmpty()) {
+        notes.accept(
+            "skipping " + r.name() + " " + r.provider().schemes()
+                + (r.provider().capabilities().contains(Capability.SPAWNS_PEER)
+                    ? ": its client launches its own server process"
+                    : ": it offers no loopback target"));
+      }
+      for (Target t : targets) {
+        out.add(t.toString());
       }
     }
     return out;
-  }
-
-  private static Optional<String> addressFor(String scheme, Path dir) {
-    return switch (scheme) {
-      case "tcp" -> Optional.of("tcp://127.0.0.1:0");
-      case "unix" -> Optional.of("unix://" + dir.resolve("unix.sock"));
-      case "grpc" -> Optional.of("grpc://127.0.0.1:0");
-      case "grpc+unix" -> GrpcTargets.isUnixAvailable() ? Optional.of("grpc+unix://" + dir.resolve("grpc.sock")) : Optional.empty();
-      default -> Optional.empty();
-    };
   }
 
   private static void print(PrintWriter out, List<TransportTrial.Result> results, int measured, int warmup) {

@@ -38,6 +38,18 @@ public interface TransportProvider {
   Optional<Throwable> unavailabilityCause();
 
   /**
+   * Targets to listen on for a run on this host alone ({@code bridge demo}, the benchmark, tests),
+   * one per scheme worth comparing: a free port on loopback, a socket file or name under {@code
+   * scratchDir}, and so on. Empty when the transport cannot listen on its own (a transport whose
+   * client spawns its peer says so with {@link Capability#SPAWNS_PEER}) or is unavailable here.
+   *
+   * @param scratchDir an existing private directory the transport may create files in
+   */
+  default java.util.List<Target> loopbackTargets(java.nio.file.Path scratchDir) {
+    return java.util.List.of();
+  }
+
+  /**
    * Binds a listener on {@code target}. The listener accepts nothing until {@link Listener#start}.
    *
    * @throws IOException when the address cannot be bound; the message names the target

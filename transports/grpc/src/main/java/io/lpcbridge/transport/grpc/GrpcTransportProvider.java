@@ -69,6 +69,16 @@ public final class GrpcTransportProvider implements TransportProvider {
   }
 
   @Override
+  public java.util.List<Target> loopbackTargets(java.nio.file.Path scratchDir) {
+    java.util.List<Target> targets = new java.util.ArrayList<>();
+    targets.add(Target.parse("grpc://127.0.0.1:0"));
+    if (GrpcTargets.isUnixAvailable()) {
+      targets.add(Target.parse("grpc+unix://" + scratchDir.toAbsolutePath().resolve("grpc.sock")));
+    }
+    return targets;
+  }
+
+  @Override
   public Listener listen(Target target, TransportOptions options) throws IOException {
     return GrpcListener.bind(target, options, capabilitiesOf(target));
   }

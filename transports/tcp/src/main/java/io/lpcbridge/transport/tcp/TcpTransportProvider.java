@@ -75,6 +75,11 @@ public final class TcpTransportProvider implements TransportProvider {
   }
 
   @Override
+  public java.util.List<Target> loopbackTargets(java.nio.file.Path scratchDir) {
+    return java.util.List.of(Target.parse("tcp://127.0.0.1:0"));
+  }
+
+  @Override
   public Listener listen(Target target, TransportOptions options) throws IOException {
     TcpSettings settings = TcpSettings.of(options);
     Target.HostPort hp = target.hostPort(-1);

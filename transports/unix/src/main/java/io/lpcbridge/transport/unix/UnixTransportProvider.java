@@ -75,6 +75,11 @@ public final class UnixTransportProvider implements TransportProvider {
   }
 
   @Override
+  public java.util.List<Target> loopbackTargets(java.nio.file.Path scratchDir) {
+    return isAvailable() ? java.util.List.of(Target.parse("unix://" + scratchDir.toAbsolutePath().resolve("unix.sock"))) : java.util.List.of();
+  }
+
+  @Override
   public Listener listen(Target target, TransportOptions options) throws IOException {
     UnixAddress address = check(target, options);
     return UnixListener.bind(address, target, options, capabilities());
