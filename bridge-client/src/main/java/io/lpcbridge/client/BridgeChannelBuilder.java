@@ -37,7 +37,9 @@ import java.util.concurrent.TimeUnit;
  * channel with the same executor and interceptors, so a bridge client can call any gRPC server.
  */
 public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChannelBuilder> {
-  private final Target target;
+  private final List<Target> targets;
+  private BalancingChannel.Policy policy = BalancingChannel.Policy.PICK_FIRST;
+  private BalancingChannel.HealthCheck healthCheck;
   private TransportOptions transportOptions = TransportOptions.defaults();
   private SessionOptions sessionOptions = SessionOptions.defaults();
   private Executor executor;
@@ -47,19 +49,35 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
   private ClientTransportManager.Backoff backoff =
       new ClientTransportManager.Backoff(Duration.ofSeconds(1), Duration.ofSeconds(120));
 
-  private BridgeChannelBuilder(Target target) {
-    this.target = target;
+  private BridgeChannelBuilder(List<Target> targets) {
+    if (targets.isEmpty()) {
+      throw new IllegalArgumentException("no target given");
+    }
+    this.targets = List.copyOf(targets);
   }
 
   /**
    * @throws IllegalArgumentException when the target is malformed
    */
   public static BridgeChannelBuilder forTarget(String target) {
-    return new BridgeChannelBuilder(Target.parse(target));
+    return new BridgeChannelBuilder(List.of(Target.parse(target)));
   }
 
   public static BridgeChannelBuilder forTarget(Target target) {
-    return new BridgeChannelBuilder(target);
+    return new BridgeChannelBuilder(List.of(target));
+  }
+
+  /**
+   * A channel over several hosts serving the same services, each over its own transport, balanced
+   * by {@link #defaultLoadBalancingPolicy} (pick_first unless set) and optionally health-checked
+   * ({@link #healthCheck}). With one target this is {@link #forTarget}.
+   */
+  public static BridgeChannelBuilder forTargets(List<Target> targets) {
+    return new BridgeChannelBuilder(targets);
+  }
+
+  public static BridgeChannelBuilder forTargets(String... targets) {
+    return new BridgeChannelBuilder(Arrays.stream(targets).map(Target::parse).toList());
   }
 
   /**
@@ -70,8 +88,30 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
     return BridgeConfig.load().channelBuilder(name);
   }
 
+  /** The first (or only) target. */
   public Target target() {
-    return target;
+    return targets.getFirst();
+  }
+
+  public List<Target> targets() {
+    return targets;
+  }
+
+  /** {@code pick_first} (the default) or {@code round_robin}, over the targets of {@link #forTargets}. */
+  @Override
+  public BridgeChannelBuilder defaultLoadBalancingPolicy(String policy) {
+    this.policy = BalancingChannel.Policy.parse(policy);
+    return this;
+  }
+
+  /**
+   * Polls each target's {@code grpc.health.v1.Health/Check} for {@code service} ("" for the whole
+   * server) every {@code interval}, and sends calls only to targets that say SERVING. Applies to
+   * {@link #forTargets} channels.
+   */
+  public BridgeChannelBuilder healthCheck(String service, Duration interval) {
+    this.healthCheck = new BalancingChannel.HealthCheck(service, interval);
+    return this;
   }
 
   /** Sets a transport option, e.g. {@code maxMessageSize} or {@code connectTimeout}. */
@@ -187,6 +227,22 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
    */
   @Override
   public ManagedChannel build() {
+    if (targets.size() == 1 && healthCheck == null) {
+      return build(targets.getFirst());
+    }
+    List<ManagedChannel> channels = new ArrayList<>();
+    try {
+      for (Target t : targets) {
+        channels.add(build(t));
+      }
+    } catch (RuntimeException e) {
+      channels.forEach(ManagedChannel::shutdownNow);
+      throw e;
+    }
+    return new BalancingChannel(targets, channels, policy, healthCheck);
+  }
+
+  private ManagedChannel build(Target target) {
     TransportProvider provider;
     try {
       provider = Transports.forTarget(target);
@@ -196,7 +252,7 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
     transportOptions.checkKnown(provider.name(), provider.supportedOptions());
     Executor exec = executor != null ? executor : SharedResources.defaultExecutor();
     if (provider.capabilities().contains(Capability.NATIVE_RPC)) {
-      return buildNativeGrpc(exec);
+      return buildNativeGrpc(target, exec);
     }
     String auth = authority != null ? authority : target.toString();
     List<ClientInterceptor> all = new ArrayList<>(interceptors);
@@ -207,7 +263,7 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
     return new BridgeChannel(manager, exec, auth, all);
   }
 
-  private ManagedChannel buildNativeGrpc(Executor exec) {
+  private ManagedChannel buildNativeGrpc(Target target, Executor exec) {
     NettyChannelBuilder b = GrpcNative.channelBuilder(target, transportOptions);
     b.executor(exec).intercept(interceptors).maxInboundMessageSize(sessionOptions.maxInboundMessageSize());
     if (userAgent != null) {

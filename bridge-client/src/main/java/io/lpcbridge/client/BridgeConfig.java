@@ -59,16 +59,47 @@ public final class BridgeConfig {
   /** A target and its options. */
   public record Endpoint(Target target, Map<String, String> options) {}
 
+  /**
+   * Where a server forwards calls for services it does not host: one or more hosts, balanced by
+   * {@code loadBalancing} ({@code pick_first} or {@code round_robin}), optionally health-checked.
+   *
+   * @param healthCheck the health service name to check ("" for the whole server), or null for none
+   */
+  public record Forward(List<Target> targets, String loadBalancing, String healthCheck, Map<String, String> options) {
+    /** A channel builder for the upstream. */
+    public BridgeChannelBuilder channelBuilder() {
+      BridgeChannelBuilder b = BridgeChannelBuilder.forTargets(targets).transportOptions(options);
+      if (loadBalancing != null) {
+        b.defaultLoadBalancingPolicy(loadBalancing);
+      }
+      if (healthCheck != null) {
+        b.healthCheck(healthCheck, java.time.Duration.ofSeconds(1));
+      }
+      return b;
+    }
+
+    @Override
+    public String toString() {
+      return targets + (loadBalancing != null ? " (" + loadBalancing + ")" : "") + (healthCheck != null ? " health-checked" : "");
+    }
+  }
+
   private final Map<String, String> defaults;
   private final Map<String, Endpoint> clients;
   private final Map<String, List<Endpoint>> servers;
+  private final Map<String, Forward> forwards;
   private final String source;
 
   private BridgeConfig(
-      Map<String, String> defaults, Map<String, Endpoint> clients, Map<String, List<Endpoint>> servers, String source) {
+      Map<String, String> defaults,
+      Map<String, Endpoint> clients,
+      Map<String, List<Endpoint>> servers,
+      Map<String, Forward> forwards,
+      String source) {
     this.defaults = defaults;
     this.clients = clients;
     this.servers = servers;
+    this.forwards = forwards;
     this.source = source;
   }
 
@@ -113,9 +144,19 @@ public final class BridgeConfig {
       clients.put(e.getKey(), endpoint(e.getValue(), "clients." + e.getKey()));
     }
     Map<String, List<Endpoint>> servers = new LinkedHashMap<>();
+    Map<String, Forward> forwards = new LinkedHashMap<>();
     Map<String, Object> serverSection = root.get("servers") == null ? Map.of() : asMap(root.get("servers"), "servers");
     for (var e : serverSection.entrySet()) {
       Map<String, Object> s = asMap(e.getValue(), "servers." + e.getKey());
+      for (String k : s.keySet()) {
+        if (!k.equals("targets") && !k.equals("forward")) {
+          throw new IllegalArgumentException(
+              "configuration servers." + e.getKey() + ": unknown key '" + k + "' (expected targets, forward)");
+        }
+      }
+      if (s.get("forward") != null) {
+        forwards.put(e.getKey(), forward(s.get("forward"), "servers." + e.getKey() + ".forward"));
+      }
       Object targets = s.get("targets");
       if (!(targets instanceof List<?> list)) {
         throw new IllegalArgumentException("configuration servers." + e.getKey() + ": 'targets' must be a list");
@@ -126,7 +167,7 @@ public final class BridgeConfig {
       }
       servers.put(e.getKey(), eps);
     }
-    BridgeConfig c = new BridgeConfig(defaults, clients, servers, source);
+    BridgeConfig c = new BridgeConfig(defaults, clients, servers, forwards, source);
     c.applyOverrides(env, props);
     return c;
   }
@@ -266,6 +307,38 @@ public final class BridgeConfig {
     return new Endpoint(parseTarget(s, where), options(m.get("options"), where + ".options"));
   }
 
+  private static Forward forward(Object o, String where) {
+    if (o instanceof String || o instanceof List) {
+      return new Forward(targetList(o, where), null, null, Map.of());
+    }
+    Map<String, Object> m = asMap(o, where);
+    for (String k : m.keySet()) {
+      if (!Set.of("targets", "loadBalancing", "healthCheck", "options").contains(k)) {
+        throw new IllegalArgumentException(
+            "configuration " + where + ": unknown key '" + k + "' (expected targets, loadBalancing, healthCheck, options)");
+      }
+    }
+    Object hc = m.get("healthCheck");
+    String health = hc == null || Boolean.FALSE.equals(hc) ? null : Boolean.TRUE.equals(hc) ? "" : String.valueOf(hc);
+    Object lb = m.get("loadBalancing");
+    return new Forward(
+        targetList(m.get("targets"), where + ".targets"), lb == null ? null : String.valueOf(lb), health, options(m.get("options"), where + ".options"));
+  }
+
+  private static List<Target> targetList(Object o, String where) {
+    List<Target> out = new ArrayList<>();
+    if (o instanceof String s) {
+      out.add(parseTarget(s, where));
+    } else if (o instanceof List<?> list && !list.isEmpty()) {
+      for (Object t : list) {
+        out.add(parseTarget(String.valueOf(t), where));
+      }
+    } else {
+      throw new IllegalArgumentException("configuration " + where + ": expected a target or a list of targets");
+    }
+    return out;
+  }
+
   private static Target parseTarget(String s, String where) {
     try {
       return Target.parse(s);
@@ -318,6 +391,17 @@ public final class BridgeConfig {
       out.add(new Endpoint(e.target(), Map.copyOf(merged)));
     }
     return out;
+  }
+
+  /** Where the named server forwards calls it does not serve itself, with the defaults' options laid under its own. */
+  public java.util.Optional<Forward> forward(String serverName) {
+    Forward f = forwards.get(serverName);
+    if (f == null) {
+      return java.util.Optional.empty();
+    }
+    Map<String, String> merged = new LinkedHashMap<>(defaults);
+    merged.putAll(f.options());
+    return java.util.Optional.of(new Forward(f.targets(), f.loadBalancing(), f.healthCheck(), Map.copyOf(merged)));
   }
 
   /** A channel builder for the named client: its target and options from this configuration. */

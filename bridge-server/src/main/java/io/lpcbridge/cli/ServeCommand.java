@@ -47,6 +47,28 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--direct-executor", description = "Run handlers on the transport threads instead of an executor (lower latency; handlers must not block).")
   boolean directExecutor;
 
+  @Option(
+      names = "--forward",
+      paramLabel = "T",
+      split = ",",
+      description = "Forward every call for a service this server does not host to this target, byte for byte; repeatable"
+          + " or comma-separated for several hosts (balanced by --lb). Default: servers.<NAME>.forward of the configuration.")
+  List<String> forward;
+
+  @Option(names = "--lb", paramLabel = "POLICY", description = "pick_first (default) or round_robin over the --forward hosts.")
+  String loadBalancing;
+
+  @Option(
+      names = "--health-check",
+      paramLabel = "SERVICE",
+      arity = "0..1",
+      fallbackValue = "",
+      description = "Send forwarded calls only to hosts whose grpc.health.v1 Check for SERVICE (default: the whole server) says SERVING.")
+  String healthCheck;
+
+  @Option(names = "--no-demo", description = "Host only health and reflection, not the Echo and KeyValue demo services (e.g. to forward them).")
+  boolean noDemo;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -55,7 +77,8 @@ final class ServeCommand implements Callable<Integer> {
     err.flush();
     ServedServices served;
     try {
-      served = ServedServices.start(endpoints, directExecutor);
+      BridgeConfig.Forward fwd = ServeTargets.forward(forward, loadBalancing, healthCheck, config, name);
+      served = ServedServices.start(endpoints, directExecutor, !noDemo, fwd);
     } catch (IOException | IllegalArgumentException | IllegalStateException e) {
       throw CliException.failure("cannot serve: " + CliException.messageOf(e));
     }
@@ -63,6 +86,7 @@ final class ServeCommand implements Callable<Integer> {
     for (Target t : served.targets()) {
       out.println("listening on " + t);
     }
+    served.forwarding().ifPresent(f -> out.println("forwarding to " + f));
     out.println("ready");
     out.flush();
     String why = signal.await();

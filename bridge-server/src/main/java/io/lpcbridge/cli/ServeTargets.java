@@ -52,6 +52,28 @@ final class ServeTargets {
     return defaults(notes);
   }
 
+  /**
+   * Where to forward calls for services not hosted here: the --forward flags (with --lb and
+   * --health-check), else servers.NAME.forward of the configuration, else nowhere (null).
+   */
+  static BridgeConfig.Forward forward(
+      List<String> flags, String loadBalancing, String healthCheck, Path configFile, String name) {
+    if (flags != null && !flags.isEmpty()) {
+      List<Target> targets = new ArrayList<>();
+      for (String t : flags) {
+        if (!t.isBlank()) {
+          targets.add(parse(t.trim()));
+        }
+      }
+      return new BridgeConfig.Forward(targets, loadBalancing, healthCheck, Map.of());
+    }
+    BridgeConfig.Forward configured = loadConfig(configFile).forward(name != null ? name : DEFAULT_NAME).orElse(null);
+    if (configured == null && (loadBalancing != null || healthCheck != null)) {
+      throw CliException.usage("--lb and --health-check apply to --forward hosts; give --forward");
+    }
+    return configured;
+  }
+
   private static BridgeConfig loadConfig(Path file) {
     try {
       if (file == null) {

@@ -22,10 +22,12 @@ import java.util.concurrent.TimeUnit;
 final class ServedServices {
   private final BridgeServer server;
   private final HealthStatusManager health;
+  private final io.grpc.ManagedChannel upstream;
 
-  private ServedServices(BridgeServer server, HealthStatusManager health) {
+  private ServedServices(BridgeServer server, HealthStatusManager health, io.grpc.ManagedChannel upstream) {
     this.server = server;
     this.health = health;
+    this.upstream = upstream;
   }
 
   /**
@@ -35,10 +37,22 @@ final class ServedServices {
    * @throws IllegalArgumentException when a target or transport option is malformed or unknown
    */
   static ServedServices start(List<BridgeConfig.Endpoint> endpoints, boolean directExecutor) throws IOException {
+    return start(endpoints, directExecutor, true, null);
+  }
+
+  /**
+   * @param demo host the Echo and KeyValue demo services
+   * @param forward where to forward calls for services not hosted here, or null
+   */
+  static ServedServices start(
+      List<BridgeConfig.Endpoint> endpoints, boolean directExecutor, boolean demo, BridgeConfig.Forward forward)
+      throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     List<ServerServiceDefinition> services = new ArrayList<>();
-    services.add(new EchoService().bindService());
-    services.add(new KeyValueService().bindService());
+    if (demo) {
+      services.add(new EchoService().bindService());
+      services.add(new KeyValueService().bindService());
+    }
     services.add(health.getHealthService().bindService());
     ReflectionService reflection = new ReflectionService(services);
     services.add(reflection.bindService());
@@ -51,11 +65,29 @@ final class ServedServices {
     if (directExecutor) {
       b.directExecutor();
     }
-    BridgeServer server = b.build().start();
+    io.grpc.ManagedChannel upstream = null;
+    if (forward != null) {
+      upstream = forward.channelBuilder().build();
+      b.forwardTo(upstream);
+    }
+    BridgeServer server;
+    try {
+      server = b.build().start();
+    } catch (IOException | RuntimeException e) {
+      if (upstream != null) {
+        upstream.shutdownNow();
+      }
+      throw e;
+    }
     for (ServerServiceDefinition s : services) {
       health.setStatus(s.getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
-    return new ServedServices(server, health);
+    return new ServedServices(server, health, upstream);
+  }
+
+  /** The forwarding upstream, for the startup banner. */
+  java.util.Optional<String> forwarding() {
+    return java.util.Optional.ofNullable(upstream).map(Object::toString);
   }
 
   /** The bound targets, ports and paths resolved, in the order given. */
@@ -72,16 +104,22 @@ final class ServedServices {
   boolean stop(Duration grace) throws InterruptedException {
     health.enterTerminalState();
     server.shutdown();
-    if (server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-      return true;
+    boolean clean = server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+    if (!clean) {
+      server.shutdownNow();
+      server.awaitTermination(2, TimeUnit.SECONDS);
     }
-    server.shutdownNow();
-    server.awaitTermination(2, TimeUnit.SECONDS);
-    return false;
+    if (upstream != null) {
+      upstream.shutdownNow();
+    }
+    return clean;
   }
 
   /** Stops at once, cancelling calls in progress. */
   void stopNow() {
     server.shutdownNow();
+    if (upstream != null) {
+      upstream.shutdownNow();
+    }
   }
 }

@@ -117,6 +117,14 @@ public final class BridgeServerBuilder extends ServerBuilder<BridgeServerBuilder
     return this;
   }
 
+  /**
+   * Forwards every call for a method this server does not host to {@code upstream}, byte for byte
+   * ({@link ForwardingRegistry}). Replaces any fallback registry set before.
+   */
+  public BridgeServerBuilder forwardTo(io.grpc.Channel upstream) {
+    return fallbackHandlerRegistry(ForwardingRegistry.to(upstream));
+  }
+
   @Override
   public BridgeServerBuilder fallbackHandlerRegistry(HandlerRegistry fallbackRegistry) {
     this.fallback = fallbackRegistry;

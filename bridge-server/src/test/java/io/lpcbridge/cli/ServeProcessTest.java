@@ -23,6 +23,10 @@ class ServeProcessTest {
   @TempDir Path dir;
 
   private Process serve(String... args) throws IOException {
+    return serveLogging("stderr", args);
+  }
+
+  private Process serveLogging(String errFile, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -31,7 +35,7 @@ class ServeProcessTest {
     cmd.add(BridgeCli.class.getName());
     cmd.add("serve");
     cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectError(dir.resolve("stderr").toFile()).start();
+    return new ProcessBuilder(cmd).redirectError(dir.resolve(errFile).toFile()).start();
   }
 
   private String stderr() throws IOException {
@@ -70,6 +74,43 @@ class ServeProcessTest {
       assertFalse(Files.exists(dir.resolve("s.sock")), "the socket file is removed");
     } finally {
       p.destroyForcibly();
+    }
+  }
+
+  /** Reads 'listening on' lines up to 'ready'; returns the targets. */
+  private List<String> awaitReady(Process p) throws IOException {
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    List<String> targets = new ArrayList<>();
+    String line;
+    while ((line = out.readLine()) != null && !line.equals("ready")) {
+      if (line.startsWith("listening on ")) {
+        targets.add(line.substring("listening on ".length()));
+      }
+    }
+    assertEquals("ready", line, "serve did not come up");
+    return targets;
+  }
+
+  @Test
+  void forwardsWhatItDoesNotHost() throws Exception {
+    Process backend = serveLogging("backend.err", "--target", "tcp://127.0.0.1:0");
+    Process front = null;
+    try {
+      String b = awaitReady(backend).getFirst();
+      front = serveLogging("front.err", "--no-demo", "--target", "unix://" + dir.resolve("front.sock"), "--forward", b);
+      String a = awaitReady(front).getFirst();
+      Cli put = Cli.run("call", a, "KeyValue/Put", "{\"key\":\"k\",\"value\":\"dg==\"}");
+      assertEquals(0, put.exit(), put::toString);
+      // The front hosts nothing but health and reflection: KeyValue ran on the backend.
+      Cli get = Cli.run("call", b, "KeyValue/Get", "{\"key\":\"k\"}");
+      assertEquals(List.of("{\"value\":\"dg==\",\"version\":\"1\"}"), get.lines(), get::toString);
+      Cli expand = Cli.run("call", a, "Echo/Expand", "{\"payload\":\"aGk=\",\"responseCount\":2}");
+      assertEquals(List.of("{\"payload\":\"aGk=\"}", "{\"payload\":\"aGk=\",\"index\":1}"), expand.lines(), expand::toString);
+    } finally {
+      backend.destroyForcibly();
+      if (front != null) {
+        front.destroyForcibly();
+      }
     }
   }
 
