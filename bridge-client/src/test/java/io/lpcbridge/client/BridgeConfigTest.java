@@ -60,6 +60,41 @@ class BridgeConfigTest {
   }
 
   @Test
+  void readsWhereAServerForwards() throws Exception {
+    Path f =
+        yaml(
+            """
+            servers:
+              edge:
+                targets: [unix:///run/edge.sock]
+                forward:
+                  targets: [tcp://b1:7000, grpc://b2:7001]
+                  loadBalancing: round_robin
+                  healthCheck: true
+              simple:
+                targets: [unix:///run/s.sock]
+                forward: tcp://b:7000
+            """);
+    BridgeConfig c = BridgeConfig.load(f, Map.of(), new Properties());
+    BridgeConfig.Forward edge = c.forward("edge").orElseThrow();
+    assertEquals(List.of("tcp://b1:7000", "grpc://b2:7001"), edge.targets().stream().map(Object::toString).toList());
+    assertEquals("round_robin", edge.loadBalancing());
+    assertEquals("", edge.healthCheck());
+    BridgeConfig.Forward simple = c.forward("simple").orElseThrow();
+    assertEquals(null, simple.loadBalancing());
+    assertEquals(null, simple.healthCheck());
+    assertTrue(c.forward("other").isEmpty());
+
+    Path bad = yaml("servers:\n  s:\n    targets: [tcp://a:1]\n    forward: {targets: tcp://b:1, balancing: rr}\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BridgeConfig.load(bad, Map.of(), new Properties()));
+    assertTrue(e.getMessage().contains("unknown key 'balancing'"), e.getMessage());
+    Path badPolicy = yaml("servers:\n  s:\n    targets: [tcp://a:1]\n    forward: {targets: tcp://b:1, loadBalancing: fastest}\n");
+    BridgeConfig withBadPolicy = BridgeConfig.load(badPolicy, Map.of(), new Properties());
+    e = assertThrows(IllegalArgumentException.class, () -> withBadPolicy.forward("s").orElseThrow().channelBuilder());
+    assertTrue(e.getMessage().contains("unknown load-balancing policy 'fastest'"), e.getMessage());
+  }
+
+  @Test
   void environmentThenSystemPropertiesOverride() throws Exception {
     Path f = yaml("clients:\n  kv-store:\n    target: tcp://a:1\n");
     BridgeConfig env =
