@@ -181,6 +181,20 @@ public final class BridgeConfig {
         names.add(p.substring("bridge.clients.".length(), p.length() - ".target".length()));
       }
     }
+    for (String k : env.keySet()) {
+      if (k.startsWith("BRIDGE_CLIENTS_") && k.endsWith("_TARGET") && k.length() > "BRIDGE_CLIENTS__TARGET".length()) {
+        String envNamePart = k.substring("BRIDGE_CLIENTS_".length(), k.length() - "_TARGET".length());
+        if (envNamePart.endsWith("_OPTIONS") || envNamePart.contains("_OPTIONS_")) {
+          continue;
+        }
+        boolean known = names.stream().anyMatch(n -> envName(n).equals(envNamePart));
+        if (!known) {
+          // Only the environment names this client: its name is the variable's, lower-cased;
+          // client() matches names through their environment form, so "kv-store" finds it.
+          names.add(envNamePart.toLowerCase(Locale.ROOT));
+        }
+      }
+    }
     for (String name : names) {
       String envPrefix = "BRIDGE_CLIENTS_" + envName(name) + "_";
       String propPrefix = "bridge.clients." + name + ".";
@@ -371,6 +385,13 @@ public final class BridgeConfig {
    */
   public Endpoint client(String name) {
     Endpoint e = clients.get(name);
+    if (e == null) {
+      for (var entry : clients.entrySet()) {
+        if (envName(entry.getKey()).equals(envName(name))) {
+          e = entry.getValue();
+        }
+      }
+    }
     if (e == null) {
       throw new IllegalArgumentException(
           "no client '" + name + "' in configuration " + source + "; add clients." + name + ".target to it, or set BRIDGE_CLIENTS_"

@@ -109,6 +109,13 @@ class BridgeConfigTest {
   }
 
   @Test
+  void aClientNamedOnlyByTheEnvironmentIsFound() {
+    BridgeConfig c = BridgeConfig.load(null, Map.of("BRIDGE_CLIENTS_KV_STORE_TARGET", "tcp://h:3"), new Properties());
+    assertEquals("tcp://h:3", c.client("kv-store").target().toString());
+    assertEquals("tcp://h:3", c.client("kv_store").target().toString());
+  }
+
+  @Test
   void clientsAndServersCanComeFromOverridesAlone() {
     BridgeConfig c =
         BridgeConfig.load(
