@@ -1,6 +1,7 @@
 package io.lpcbridge.cli;
 
 import java.io.PrintWriter;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code bridge} command line: {@code serve}, {@code call}, {@code transports}, {@code demo}.
+ * The {@code bridge} command line: {@code serve}, {@code call}, {@code transports}, {@code demo},
+ * and the subcommands other modules add through {@link BridgeCliExtension} (e.g. {@code bench}).
  *
  * <p>Exit status: 0 success; 1 the operation failed (a call's non-OK status, address in use,
  * server unreachable); 2 the command was wrong (unknown option, method or service, malformed JSON
@@ -50,6 +52,9 @@ public final class BridgeCli implements Callable<Integer> {
   /** Runs one command line with the given streams; returns the exit status. */
   static int run(String[] args, PrintWriter out, PrintWriter err, boolean interactive) {
     CommandLine cl = new CommandLine(new BridgeCli(interactive));
+    for (BridgeCliExtension extension : ServiceLoader.load(BridgeCliExtension.class, BridgeCli.class.getClassLoader())) {
+      cl.addSubcommand(extension.command());
+    }
     cl.setOut(out);
     cl.setErr(err);
     cl.setParameterExceptionHandler(BridgeCli::usageError);

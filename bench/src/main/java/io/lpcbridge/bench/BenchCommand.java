@@ -1,0 +1,341 @@
+package io.lpcbridge.bench;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code bridge bench}: every transport side by side, against the raw floor and stock gRPC, in one run. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    subcommands = {JmhCommand.class},
+    description = {
+      "Measures every available transport side by side in one run, client and server in separate JVMs pinned with"
+          + " taskset: unary round trips (closed loop and fixed rate), server-, client- and bidi-streaming, over payload"
+          + " sizes and calls in flight. Each row is shown beside the raw transport without the RPC layer (the floor)"
+          + " and stock gRPC over Netty, measured in the same run and placement. Prints a table and the goals of"
+          + " issue 6 (PASS/FAIL), and writes CSV, JSON, Markdown and an HTML report with plots.",
+      "",
+      "--quick takes seconds (unary 64 B and server-stream 1 KiB, one run, split placement); the full run takes"
+          + " tens of minutes on 2 vCPUs. Exit status: 0 when the run completed (goals may still FAIL), 1 when nothing"
+          + " could be measured, 2 wrong usage."
+    })
+public final class BenchCommand implements Callable<Integer> {
+  static final List<String> FULL_SIZES = List.of("64", "1k", "64k", "1m");
+  static final List<Integer> FULL_CONCURRENCY = List.of(1, 16, 64);
+  /**
+   * Idle strategies of the full mode for transports with an idle option: the transport's default,
+   * and busy-spinning (shm calls it {@code spin}; a transport without it reports the error in its rows).
+   */
+  static final List<String> FULL_IDLES = List.of("default", "spin");
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--quick", description = "Seconds, not minutes: unary 64 B and server-stream 1 KiB, one call in flight, one run, split placement.")
+  boolean quick;
+
+  @Option(names = "--transports", split = ",", paramLabel = "NAME", description = "SPI transports to measure, e.g. tcp,unix,shm (default: every available one).")
+  List<String> transports;
+
+  @Option(names = "--stacks", split = ",", paramLabel = "STACK", description = "bridge, grpc, raw, socket (default: all).")
+  List<String> stacks;
+
+  @Option(names = "--kinds", split = ",", paramLabel = "KIND", description = "unary, server-stream, client-stream, bidi (default: all).")
+  List<String> kinds;
+
+  @Option(names = "--sizes", split = ",", paramLabel = "SIZE", description = "Payload bytes per message (default: 64,1k,64k,1m).")
+  List<String> sizes;
+
+  @Option(names = "--concurrency", split = ",", paramLabel = "N", description = "Calls or streams in flight (default: 1,16,64).")
+  List<Integer> concurrency;
+
+  @Option(names = "--modes", split = ",", paramLabel = "MODE", description = "closed, fixed (fixed rate, unary with one call in flight; default: both).")
+  List<String> modes;
+
+  @Option(names = "--placements", split = ",", paramLabel = "P", description = "same (one vCPU for both), split (one each), none (unpinned). Default: same,split.")
+  List<String> placements;
+
+  @Option(names = "--runs", paramLabel = "N", description = "Repeat everything N times; goals use the median (default 3, 1 with --quick).")
+  Integer runs;
+
+  @Option(names = "--idle", split = ",", paramLabel = "STRATEGY", description = "Idle strategies for transports with an '" + BenchPlan.IDLE_OPTION
+      + "' option, e.g. default,spin,block (default: default,spin; default only with --quick). 'default' sets no option.")
+  List<String> idle;
+
+  @Option(names = "--warmup", paramLabel = "DURATION", description = "Load before each measured window (default 500ms, 300ms with --quick).")
+  String warmup;
+
+  @Option(names = "--duration", paramLabel = "DURATION", description = "Each measured window (default 1s, 500ms with --quick).")
+  String duration;
+
+  @Option(names = "--rate-fraction", paramLabel = "F", description = "Fixed-rate mode offers F times the closed-loop rate measured just before (default 0.5).")
+  double rateFraction = 0.5;
+
+  @Option(names = "--direct-executor", description = "Run server handlers on the transport threads (BridgeServer and the stock gRPC server alike).")
+  boolean directExecutor;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Where to write the reports (default: bench-results/<date-time>).")
+  Path out;
+
+  @Option(names = "--table", paramLabel = "WHICH", description = "summary (default) or all: which rows to print on the terminal.")
+  String table = "summary";
+
+  @Option(names = "--no-html", description = "Skip the HTML report and its plots.")
+  boolean noHtml;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    Terminal term = new Terminal(spec.commandLine().getErr(), Terminal.stderrIsTerminal());
+    Settings s = settings();
+    Path scratch = Files.createTempDirectory(
+        Path.of(System.getProperty("java.io.tmpdir")), "bridge-bench-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Thread cleanup = new Thread(() -> {
+      RunOnce.killAll();
+      deleteTree(scratch);
+    }, "bridge-bench-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    try {
+      return run(s, scratch, stdout, term);
+    } finally {
+      term.clear();
+      deleteTree(scratch);
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook runs anyway.
+      }
+    }
+  }
+
+  private int run(Settings s, Path scratch, PrintWriter stdout, Terminal term) throws Exception {
+    String loadBefore = Meta.loadAverage();
+    long started = System.nanoTime();
+    List<String> notes = new ArrayList<>();
+    List<Endpoint> endpoints = BenchPlan.endpoints(scratch, s.transports, s.stacks, s.idles, note -> {
+      notes.add(note);
+      term.note("bench: " + note);
+    });
+    if (endpoints.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), "nothing to measure: no endpoint matches the chosen transports and stacks");
+    }
+    int perRun = 0;
+    for (Endpoint e : endpoints) {
+      perRun += BenchPlan.scenarios(e, s.cells, rateFraction, s.warmupMillis, s.measureMillis).size();
+    }
+    long firstWarmup = Math.max(s.warmupMillis, quick ? 1000 : 2000);
+    long total = (long) perRun * s.runs * s.placements.size();
+    double estimate = total * (s.warmupMillis + s.measureMillis + 150) / 1000.0
+        + s.runs * s.placements.size() * (4 + endpoints.size() * (firstWarmup - s.warmupMillis) / 1000.0);
+    term.note(String.format(Locale.ROOT, "bench: %d endpoints, %d scenarios x %d run(s) x %d placement(s) %s; about %s",
+        endpoints.size(), perRun, s.runs, s.placements.size(),
+        s.placements.stream().map(Placement::label).toList(), estimate < 120 ? Math.round(estimate) + " s" : Math.round(estimate / 60) + " min"));
+    List<Row> rows = new ArrayList<>();
+    long[] done = {0};
+    for (int run = 1; run <= s.runs; run++) {
+      // Each run takes the endpoints in another order, so that no series is always measured first
+      // (coldest) or last.
+      List<Endpoint> order = new ArrayList<>(endpoints);
+      java.util.Collections.rotate(order, -((run - 1) * endpoints.size() / s.runs));
+      List<Scenario> scenarios = new ArrayList<>();
+      for (Endpoint e : order) {
+        scenarios.addAll(BenchPlan.scenarios(e, s.cells, rateFraction, s.warmupMillis, s.measureMillis));
+      }
+      for (Placement p : s.placements) {
+        String prefix = "run " + run + "/" + s.runs + " " + p.label() + " ";
+        long base = done[0];
+        try {
+          rows.addAll(RunOnce.run(run, p, order, scenarios, firstWarmup, directExecutor, scratch, new RunOnce.Listener() {
+            @Override
+            public void progress(int i, int n, String label) {
+              term.bar(base + i, total, prefix + label);
+            }
+
+            @Override
+            public void row(Row row) {
+              if (row.error() != null) {
+                term.note("bench: " + row.placement() + " " + row.series() + " " + row.kind() + " " + Sizes.format(row.size()) + " x"
+                    + row.concurrency() + ": " + row.error());
+              }
+            }
+          }));
+        } catch (IOException e) {
+          String why = "run " + run + " " + p.label() + " failed: " + e.getMessage();
+          notes.add(why);
+          term.note("bench: " + why);
+        }
+        done[0] = base + scenarios.size();
+      }
+    }
+    term.clear();
+    if (rows.stream().noneMatch(Row::ok)) {
+      spec.commandLine().getErr().println("bridge bench: nothing could be measured" + (notes.isEmpty() ? "" : ": " + notes.getLast()));
+      return 1;
+    }
+    Summary summary = new Summary(rows);
+    List<Goal> goals = Goals.judge(summary);
+    Meta meta = new Meta(
+        ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), commandLine(),
+        Meta.hostName(), System.getProperty("os.name") + " " + System.getProperty("os.version"), Meta.cpuModel(),
+        Runtime.getRuntime().availableProcessors(), Runtime.version().toString(), Jvm.FLAGS,
+        directExecutor ? "direct" : "default (a cached thread pool, as bridge serve)",
+        s.placements.stream().map(Placement::label).toList(), s.runs, s.warmupMillis, s.measureMillis, loadBefore, Meta.loadAverage(),
+        (System.nanoTime() - started) / 1e9, notes);
+    print(stdout, meta, summary, goals);
+    Path dir = out != null ? out : Path.of("bench-results", ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    List<String> problems = Reports.write(dir, meta, summary, goals, !noHtml);
+    problems.forEach(pr -> term.note("bench: " + pr));
+    stdout.println();
+    stdout.println("Reports: " + dir.resolve("report.html") + " (plots in " + dir.resolve("plots") + "), results.csv, summary.csv, results.json, summary.md");
+    stdout.flush();
+    return 0;
+  }
+
+  private void print(PrintWriter o, Meta meta, Summary s, List<Goal> goals) {
+    o.println();
+    o.println("bridge bench, " + meta.date() + ": " + meta.machine());
+    o.println("load average before " + meta.loadBefore() + ", after " + meta.loadAfter() + "; medians over " + meta.runs() + " run(s)");
+    for (String p : s.placements()) {
+      o.println();
+      o.println("Unary Echo/Say, 64 B each way, one call in flight, closed loop; placement " + p + ":");
+      Tables.latency(s, p, Goals.LATENCY_SIZE, 1).print(o);
+      Terminal.Table t = Tables.throughput(s, p, "server-stream", Goals.STREAM_SIZE, 1);
+      if (!t.isEmpty()) {
+        o.println();
+        o.println("Server-streaming Echo/Expand, 1 KiB messages, one stream; placement " + p + ":");
+        t.print(o);
+      }
+    }
+    if (table.equals("all")) {
+      o.println();
+      o.println("Every scenario (medians over runs):");
+      Tables.all(s).print(o);
+    }
+    o.println();
+    o.println("HOPS: wake-ups per call in both processes above the floor's (cross-thread hand-offs added by the RPC layer).");
+    o.println("X FLOOR: p50 over the floor's (raw SPI echo under bridge; JDK sockets under grpc and raw). Same run, same placement.");
+    o.println();
+    o.println("Goals (median over runs of ratios taken within each run):");
+    Tables.goals(goals).print(o);
+    o.flush();
+  }
+
+  /** The effective settings: flags, else the defaults of the full or quick mode. */
+  private record Settings(
+      Set<String> transports, Set<Stack> stacks, List<BenchPlan.Cell> cells, List<Placement> placements, int runs,
+      List<String> idles, long warmupMillis, long measureMillis) {}
+
+  private Settings settings() {
+    try {
+      Set<String> tr = transports == null ? Set.of() : new LinkedHashSet<>(transports.stream().map(String::trim).toList());
+      Set<Stack> st = new LinkedHashSet<>((stacks == null ? List.of("bridge", "grpc", "raw", "socket") : stacks).stream().map(Stack::parse).toList());
+      List<Kind> k = (kinds == null ? (quick ? List.of("unary", "server-stream") : List.of("unary", "server-stream", "client-stream", "bidi"))
+          : kinds).stream().map(Kind::parse).toList();
+      List<Mode> m = (modes == null ? (quick ? List.of("closed") : List.of("closed", "fixed")) : modes).stream().map(Mode::parse).toList();
+      List<BenchPlan.Cell> cells;
+      if (quick && sizes == null && kinds == null && concurrency == null) {
+        cells = new ArrayList<>();
+        if (k.contains(Kind.UNARY)) {
+          cells.add(new BenchPlan.Cell(Kind.UNARY, Mode.CLOSED, Goals.LATENCY_SIZE, 1));
+          if (m.contains(Mode.FIXED)) {
+            cells.add(new BenchPlan.Cell(Kind.UNARY, Mode.FIXED, Goals.LATENCY_SIZE, 1));
+          }
+        }
+        cells.add(new BenchPlan.Cell(Kind.SERVER_STREAM, Mode.CLOSED, Goals.STREAM_SIZE, 1));
+      } else {
+        List<Integer> sz = (sizes == null ? FULL_SIZES : sizes).stream().map(Sizes::parse).toList();
+        List<Integer> c = concurrency == null ? (quick ? List.of(1) : FULL_CONCURRENCY) : concurrency;
+        if (c.stream().anyMatch(n -> n < 1 || n > 1024)) {
+          throw new IllegalArgumentException("--concurrency takes 1 to 1024");
+        }
+        cells = BenchPlan.grid(k, sz, c, m);
+      }
+      List<Integer> cpus = Placement.allowedCpus();
+      boolean taskset = Placement.haveTaskset();
+      List<String> pl = placements != null ? placements : quick ? List.of(cpus.size() >= 2 && taskset ? "split" : taskset ? "same" : "none")
+          : taskset ? (cpus.size() >= 2 ? List.of("same", "split") : List.of("same")) : List.of("none");
+      List<Placement> pls = pl.stream().map(n -> Placement.of(n.trim(), cpus, taskset)).toList();
+      int r = runs != null ? runs : quick ? 1 : 3;
+      if (r < 1) {
+        throw new IllegalArgumentException("--runs must be at least 1");
+      }
+      long w = millis(warmup, quick ? 300 : 500);
+      long d = millis(duration, quick ? 500 : 1000);
+      if (d < 50) {
+        throw new IllegalArgumentException("--duration must be at least 50ms");
+      }
+      if (rateFraction <= 0 || rateFraction > 1) {
+        throw new IllegalArgumentException("--rate-fraction must be in (0, 1]");
+      }
+      if (!table.equals("summary") && !table.equals("all")) {
+        throw new IllegalArgumentException("--table takes summary or all");
+      }
+      List<String> idles = idle != null ? idle.stream().map(String::trim).toList() : quick ? List.of() : FULL_IDLES;
+      return new Settings(tr, st, cells, pls, r, idles, w, d);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  /** The command as typed, for the reports: the parse result of a subcommand holds its parent's words too. */
+  private String commandLine() {
+    List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+    int at = args.indexOf("bench");
+    return "bridge bench " + String.join(" ", at >= 0 ? args.subList(at + 1, args.size()) : args);
+  }
+
+  /** {@code 500ms}, {@code 2s}, {@code 1.5s}, or plain milliseconds. */
+  static long millis(String text, long defaultMillis) {
+    if (text == null) {
+      return defaultMillis;
+    }
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (t.endsWith("ms")) {
+        return Long.parseLong(t.substring(0, t.length() - 2).trim());
+      }
+      if (t.endsWith("s")) {
+        return Math.round(Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 1000);
+      }
+      return Long.parseLong(t);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a duration like 500ms or 2s");
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      // Best effort: leftovers in the temp directory harm nobody.
+    }
+  }
+}

@@ -1,0 +1,12 @@
+package io.lpcbridge.bench;
+
+import java.util.List;
+
+/**
+ * What one client process measures, written by {@code bridge bench} as JSON for {@link
+ * BenchClient}: the endpoints of the server process it talks to and the scenarios, in order.
+ *
+ * @param firstWarmupMillis the warm-up of an endpoint's first scenario in the process, longer than
+ *     the others': the first calls over an endpoint run its code paths cold, on both sides
+ */
+record ClientPlan(int run, String placement, String control, long firstWarmupMillis, List<Endpoint> endpoints, List<Scenario> scenarios) {}

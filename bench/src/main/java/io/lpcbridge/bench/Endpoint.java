@@ -1,0 +1,61 @@
+package io.lpcbridge.bench;
+
+import java.util.Map;
+
+/**
+ * One thing the bench server listens on and the client calls.
+ *
+ * @param id short unique key, e.g. {@code bridge-unix}
+ * @param stack what serves it
+ * @param transport the transport's name ({@code tcp}, {@code unix}, {@code shm}...; for the grpc
+ *     and socket stacks the socket family, {@code tcp} or {@code unix})
+ * @param target the target to listen on (before binding) or to call (after)
+ * @param options transport options, given to both ends
+ * @param idle the idle strategy in {@code options}, {@code default} when the transport has one but
+ *     none was chosen, {@code -} when the transport has none
+ * @param spawned true when the client's transport launches the server itself ({@link
+ *     SpawnedPeers}); {@code target} is then the child's listen target until the run resolves it
+ * @param control for a spawned peer, that peer's control socket; null for endpoints of the shared
+ *     bench server
+ */
+record Endpoint(
+    String id, Stack stack, String transport, String target, Map<String, String> options, String idle, boolean spawned, String control) {
+
+  Endpoint withTarget(String bound) {
+    return new Endpoint(id, stack, transport, bound, options, idle, spawned, control);
+  }
+
+  /** A spawned peer's endpoint as the client sees it: the target that launches it, and its control socket. */
+  Endpoint spawnedAs(String clientTarget, Map<String, String> clientOptions, String controlPath) {
+    return new Endpoint(id, stack, transport, clientTarget, Map.copyOf(clientOptions), idle, true, controlPath);
+  }
+
+  /** The series name shown in tables and plots, e.g. {@code bridge/shm[idle=spin]}. */
+  String series() {
+    return stack.label() + "/" + transport + (idle.equals("-") ? "" : "[idle=" + idle + "]");
+  }
+
+  /** {@code ID|STACK|TARGET|k=v|...}: the form the bench server takes on its command line. */
+  String toSpec() {
+    StringBuilder b = new StringBuilder(id).append('|').append(stack.label()).append('|').append(transport).append('|').append(target);
+    options.forEach((k, v) -> b.append('|').append(k).append('=').append(v));
+    return b.toString();
+  }
+
+  static Endpoint fromSpec(String spec) {
+    String[] p = spec.split("\\|", -1);
+    if (p.length < 4) {
+      throw new IllegalArgumentException("endpoint spec '" + spec + "' is not ID|STACK|TRANSPORT|TARGET[|k=v...]");
+    }
+    Map<String, String> options = new java.util.LinkedHashMap<>();
+    for (int i = 4; i < p.length; i++) {
+      int eq = p[i].indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("endpoint spec '" + spec + "': option '" + p[i] + "' is not key=value");
+      }
+      options.put(p[i].substring(0, eq), p[i].substring(eq + 1));
+    }
+    String idle = options.getOrDefault(BenchPlan.IDLE_OPTION, "-");
+    return new Endpoint(p[0], Stack.parse(p[1]), p[2], p[3], Map.copyOf(options), idle, false, null);
+  }
+}

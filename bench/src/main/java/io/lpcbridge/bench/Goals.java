@@ -1,0 +1,113 @@
+package io.lpcbridge.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** The goals of issue 6, judged on a {@link Summary}. */
+final class Goals {
+  static final int LATENCY_SIZE = 64;
+  static final int STREAM_SIZE = 1024;
+  static final double OVERHEAD_LIMIT = 1.3;
+  static final double OVERHEAD_LIMIT_SPIN = 3.0;
+  static final double UNIX_SPEEDUP = 2.0;
+  static final double TCP_SPEEDUP = 1.3;
+  static final double SHM_SPEEDUP = 30.0;
+  static final double STREAM_MESSAGES = 1_000_000;
+
+  private Goals() {}
+
+  static boolean busySpin(String idle) {
+    String i = idle.toLowerCase(Locale.ROOT);
+    return i.contains("spin") || i.contains("busy");
+  }
+
+  static List<Goal> judge(Summary s) {
+    List<Goal> goals = new ArrayList<>();
+    for (String placement : s.placements()) {
+      boolean split = placement.startsWith("split");
+      List<Agg> unary =
+          s.aggs().stream().filter(a -> a.placement().equals(placement) && a.ok() && a.is("unary", LATENCY_SIZE, 1, "closed")).toList();
+      // Thread hops: the bridge against stock gRPC on the same socket family (others against gRPC over TCP).
+      for (Agg b : unary) {
+        if (!b.stack().equals("bridge")) {
+          continue;
+        }
+        Optional<Agg> g = s.agg(placement, b.grpc(), "unary", LATENCY_SIZE, 1, "closed");
+        if (g.isEmpty() || b.hops() == null || g.get().hops() == null) {
+          goals.add(Goal.skip("thread hops " + b.series() + " vs " + b.grpc(), placement, "needs bridge, grpc and both floors measured"));
+          continue;
+        }
+        List<Double> diff = s.perRunValues(b, r -> s.sibling(r, b.floor(), "unary").flatMap(f ->
+            s.sibling(r, g.get().series(), "unary").flatMap(gr -> s.sibling(r, g.get().floor(), "unary")
+                .map(gf -> (gr.wakeups() - gf.wakeups()) - (r.wakeups() - f.wakeups())))));
+        String detail = String.format(Locale.ROOT,
+            "hand-offs per unary call, client+server, above each one's floor: %s %.2f (%.2f wake-ups), %s %.2f (%.2f wake-ups)",
+            b.series(), b.hops(), b.wakeups(), g.get().series(), g.get().hops(), g.get().wakeups());
+        goals.add(Goal.judge("thread hops " + b.series() + " fewer than " + g.get().series(), placement, diff, 0.5, true, "", detail
+            + "; PASS when the bridge makes at least half a hand-off per call fewer than stock gRPC"));
+      }
+      // RPC overhead over the raw floor.
+      for (Agg b : unary) {
+        if (!b.stack().equals("bridge")) {
+          continue;
+        }
+        boolean spin = busySpin(b.idle());
+        double limit = spin ? OVERHEAD_LIMIT_SPIN : OVERHEAD_LIMIT;
+        String name = "RPC overhead " + b.series() + " p50 <= " + limit + "x its raw floor";
+        if (spin && !split) {
+          goals.add(Goal.skip(name, placement, "a busy-spinning transport needs one vCPU per side: judged in the split placement"));
+          continue;
+        }
+        Optional<Agg> f = s.agg(placement, b.floor(), "unary", LATENCY_SIZE, 1, "closed");
+        List<Double> per = s.perRunValues(b, r -> s.sibling(r, b.floor(), "unary").map(fr -> r.p50() / fr.p50()));
+        goals.add(Goal.judge(name, placement, per, limit, false, "x",
+            f.map(fl -> String.format(Locale.ROOT, "%s p50 %.1f µs, %s p50 %.1f µs", b.series(), b.p50(), fl.series(), fl.p50()))
+                .orElse("no raw floor measured for " + b.series())));
+      }
+      // Against stock gRPC.
+      speedup(goals, s, placement, "bridge/unix", "grpc/unix", UNIX_SPEEDUP, split ? null : "the goal is for the split placement");
+      speedup(goals, s, placement, "bridge/tcp", "grpc/tcp", TCP_SPEEDUP, null);
+      Optional<Agg> shm = unary.stream().filter(a -> a.stack().equals("bridge") && a.transport().equals("shm"))
+          .min(java.util.Comparator.comparingDouble(Agg::p50));
+      if (shm.isEmpty()) {
+        goals.add(Goal.skip("bridge/shm p50 >= " + SHM_SPEEDUP + "x faster than grpc/tcp", placement, "shm was not measured (transport not on the class path or unavailable)"));
+      } else {
+        speedup(goals, s, placement, shm.get().series(), "grpc/tcp", SHM_SPEEDUP, split ? null : "the goal is for the split placement (a spinning side needs its own vCPU)");
+      }
+      // Server-streaming throughput over unix.
+      String name = "server-stream 1 KiB over bridge/unix >= 1,000,000 msg/s";
+      Optional<Agg> st = s.agg(placement, "bridge/unix", "server-stream", STREAM_SIZE, 1, "closed").filter(Agg::ok);
+      if (st.isEmpty()) {
+        goals.add(Goal.skip(name, placement, "server-stream 1 KiB over bridge/unix was not measured"));
+      } else {
+        Function<String, String> floor = series -> s.agg(placement, series, "server-stream", STREAM_SIZE, 1, "closed").filter(Agg::ok)
+            .map(a -> String.format(Locale.ROOT, "%s %,.0f msg/s", series, a.opsPerSec())).orElse(series + " not measured");
+        List<Double> per = s.perRunValues(st.get(), r -> Optional.of(r.opsPerSec() / STREAM_MESSAGES));
+        goals.add(Goal.judge(name, placement, per, 1.0, true, "x",
+            String.format(Locale.ROOT, "bridge/unix %,.0f msg/s (%.0f MB/s); floors: %s, %s", st.get().opsPerSec(), st.get().mbPerSec(),
+                floor.apply("raw/unix"), floor.apply("socket/unix"))));
+      }
+    }
+    return goals;
+  }
+
+  private static void speedup(List<Goal> goals, Summary s, String placement, String bridge, String grpc, double limit, String skip) {
+    String name = bridge + " p50 >= " + limit + "x faster than " + grpc;
+    if (skip != null) {
+      goals.add(Goal.skip(name, placement, skip));
+      return;
+    }
+    Optional<Agg> b = s.agg(placement, bridge, "unary", LATENCY_SIZE, 1, "closed").filter(Agg::ok);
+    Optional<Agg> g = s.agg(placement, grpc, "unary", LATENCY_SIZE, 1, "closed").filter(Agg::ok);
+    if (b.isEmpty() || g.isEmpty()) {
+      goals.add(Goal.skip(name, placement, (b.isEmpty() ? bridge : grpc) + " unary 64 B was not measured"));
+      return;
+    }
+    List<Double> per = s.perRunValues(b.get(), r -> s.sibling(r, grpc, "unary").map(gr -> gr.p50() / r.p50()));
+    goals.add(Goal.judge(name, placement, per, limit, true, "x",
+        String.format(Locale.ROOT, "%s p50 %.1f µs, %s p50 %.1f µs", bridge, b.get().p50(), grpc, g.get().p50())));
+  }
+}

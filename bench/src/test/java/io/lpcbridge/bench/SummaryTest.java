@@ -1,0 +1,82 @@
+package io.lpcbridge.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Medians, per-run ratios and goal verdicts on hand-made rows. */
+class SummaryTest {
+  private static final String SPLIT = "split(c0/s1)";
+
+  private static Row unary(int run, String series, double p50, double wakeups) {
+    String[] p = series.split("/");
+    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", "unary", "closed", 64, 1, 0, 1000, 1, p50, p50, p50 * 2, p50 * 3, p50 * 4,
+        p50, 1e6 / p50, 0.064e6 / p50, 10, 10, wakeups / 2, wakeups / 2, wakeups, wakeups, 0, 0, Map.of(), Map.of(), null);
+  }
+
+  private static List<Row> threeRuns() {
+    List<Row> rows = new ArrayList<>();
+    double[][] unixP50 = {{50, 40}, {60, 40}, {100, 50}}; // bridge/unix, raw/unix per run
+    for (int run = 1; run <= 3; run++) {
+      rows.add(unary(run, "bridge/unix", unixP50[run - 1][0], 4));
+      rows.add(unary(run, "raw/unix", unixP50[run - 1][1], 2));
+      rows.add(unary(run, "grpc/unix", 200, 10));
+      rows.add(unary(run, "socket/unix", 30, 2));
+    }
+    return rows;
+  }
+
+  @Test
+  void ratiosAreTakenWithinARunThenTheMedianOverRuns() {
+    Summary s = new Summary(threeRuns());
+    Agg bridge = s.agg(SPLIT, "bridge/unix", "unary", 64, 1, "closed").orElseThrow();
+    assertEquals(3, bridge.runs());
+    assertEquals(60.0, bridge.p50());
+    // Per run 1.25, 1.5, 2.0: the median is 1.5 (the ratio of the medians, 60/40, happens to agree here).
+    assertEquals(1.5, bridge.vsFloor(), 1e-9);
+    // grpc 200 over 50, 60, 100: 4, 3.33, 2.
+    assertEquals(200.0 / 60, bridge.vsGrpc(), 1e-9);
+    assertEquals(2.0, bridge.hops(), 1e-9);
+    assertEquals("raw/unix", bridge.floor());
+    assertNull(s.agg(SPLIT, "socket/unix", "unary", 64, 1, "closed").orElseThrow().vsFloor());
+  }
+
+  @Test
+  void goalsSayPassOrFailAndByHowMuch() {
+    List<Goal> goals = Goals.judge(new Summary(threeRuns()));
+    Goal overhead = goals.stream().filter(g -> g.name().startsWith("RPC overhead bridge/unix")).findFirst().orElseThrow();
+    assertEquals("FAIL", overhead.verdict());
+    assertEquals(List.of(1.25, 1.5, 2.0), overhead.perRun());
+    assertTrue(overhead.detail().contains("over by 15%"), overhead.detail());
+    Goal unix = goals.stream().filter(g -> g.name().startsWith("bridge/unix p50 >= 2.0x")).findFirst().orElseThrow();
+    assertEquals("PASS", unix.verdict());
+    Goal hops = goals.stream().filter(g -> g.name().startsWith("thread hops bridge/unix")).findFirst().orElseThrow();
+    assertEquals("PASS", hops.verdict());
+    assertEquals(6.0, hops.measured(), 1e-9);
+    assertTrue(goals.stream().anyMatch(g -> g.name().contains("shm") && g.verdict().equals("SKIP")));
+  }
+
+  @Test
+  void sizesAndThreadNames() {
+    assertEquals(64, Sizes.parse("64"));
+    assertEquals(1024, Sizes.parse("1k"));
+    assertEquals(65536, Sizes.parse("64KiB"));
+    assertEquals(1 << 20, Sizes.parse("1m"));
+    assertEquals("64 KiB", Sizes.format(65536));
+    assertEquals("bridge-default-executor", ProcessStats.group("bridge-default-executor-12"));
+    assertEquals("GC Thread", ProcessStats.group("GC Thread#1"));
+    assertEquals("main", ProcessStats.group("main"));
+  }
+
+  @Test
+  void processStatsCountThisProcess() {
+    ProcessStats a = ProcessStats.self();
+    assertTrue(a.cpuNanos() > 0 && a.voluntary() >= 0, a.toString());
+    assertTrue(a.threads().containsKey("main") || !a.threads().isEmpty(), a.threads().toString());
+  }
+}
