@@ -200,7 +200,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
           stream = s;
           pendingOps = null;
           startHeaders = null;
-          return;
+          break;
         }
         ops = pendingOps;
         pendingOps = new ArrayList<>();
@@ -208,6 +208,11 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
       for (Consumer<WireStream> op : ops) {
         op.accept(s);
       }
+    }
+    // As grpc-java: the listener hears onReady once the call can take messages. Senders that
+    // wait for it (the usual manual flow control) would otherwise never start.
+    if (s.isReady()) {
+      onReady();
     }
   }
 

@@ -73,6 +73,10 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
             if (appListener == null) {
               throw new NullPointerException("startCall() returned a null listener for " + method.getFullMethodName());
             }
+            // As grpc-java: the handler hears onReady once the call can take responses.
+            if (isReady()) {
+              appListener.onReady();
+            }
           } catch (RuntimeException e) {
             appListener = new Listener<>() {};
             failFromApplication(e);

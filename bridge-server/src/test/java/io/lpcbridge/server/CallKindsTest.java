@@ -128,6 +128,51 @@ class CallKindsTest {
 
   @ParameterizedTest
   @FieldSource("SCHEMES")
+  void clientStreamingSenderDrivenByOnReady(String scheme) throws Exception {
+    // grpc-java's manual flow control pattern: send only from the onReady handler. A channel that
+    // never says onReady for a fresh call leaves this sender waiting forever.
+    for (int round = 0; round < 5; round++) {
+      ManagedChannel ch = servers.channel(io.lpcbridge.client.BridgeChannelBuilder.forTarget(servers.target(scheme)));
+      EchoGrpc.newBlockingStub(ch).say(EchoRequest.getDefaultInstance()); // an established connection
+      CompletableFuture<EchoResponse> result = new CompletableFuture<>();
+      int total = 100;
+      EchoGrpc.newStub(ch)
+          .collect(
+              new io.grpc.stub.ClientResponseObserver<EchoRequest, EchoResponse>() {
+                int sent;
+
+                @Override
+                public void beforeStart(io.grpc.stub.ClientCallStreamObserver<EchoRequest> requests) {
+                  requests.setOnReadyHandler(
+                      () -> {
+                        while (requests.isReady() && sent < total) {
+                          requests.onNext(payload("r"));
+                          if (++sent == total) {
+                            requests.onCompleted();
+                          }
+                        }
+                      });
+                }
+
+                @Override
+                public void onNext(EchoResponse v) {
+                  result.complete(v);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  result.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {}
+              });
+      assertEquals(total, result.get(10, TimeUnit.SECONDS).getReceivedCount());
+    }
+  }
+
+  @ParameterizedTest
+  @FieldSource("SCHEMES")
   void bidiPingPongInOrder(String scheme) throws Exception {
     ManagedChannel ch = servers.channel(scheme);
     List<String> got = new CopyOnWriteArrayList<>();
