@@ -366,11 +366,15 @@ public final class WireSession implements MessageHandler {
     if (state == State.CLOSED) {
       return;
     }
-    try {
-      FrameReader.read(message, this::onFrame);
-    } catch (ProtocolException e) {
-      protocolFailure(e.code(), e.getMessage());
-    }
+    // Call events from one transport message reach each call's executor as one hand-off.
+    SerializingExecutor.batch(
+        () -> {
+          try {
+            FrameReader.read(message, this::onFrame);
+          } catch (ProtocolException e) {
+            protocolFailure(e.code(), e.getMessage());
+          }
+        });
   }
 
   @Override

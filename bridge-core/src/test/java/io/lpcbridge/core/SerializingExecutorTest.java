@@ -1,0 +1,99 @@
+package io.lpcbridge.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class SerializingExecutorTest {
+  /** Counts hand-offs to the delegate and runs them on a pool. */
+  static final class CountingPool implements java.util.concurrent.Executor {
+    final AtomicInteger handoffs = new AtomicInteger();
+    final ExecutorService pool = Executors.newFixedThreadPool(2);
+
+    @Override
+    public void execute(Runnable r) {
+      handoffs.incrementAndGet();
+      pool.execute(r);
+    }
+  }
+
+  @Test
+  void aBatchHandsItsTasksOverOnce() throws Exception {
+    CountingPool pool = new CountingPool();
+    SerializingExecutor call = new SerializingExecutor(pool);
+    List<String> ran = new CopyOnWriteArrayList<>();
+    CountDownLatch done = new CountDownLatch(1);
+    SerializingExecutor.batch(
+        () -> {
+          call.execute(() -> ran.add("headers"));
+          call.execute(() -> ran.add("message"));
+          call.execute(
+              () -> {
+                ran.add("close");
+                done.countDown();
+              });
+          assertEquals(0, pool.handoffs.get(), "held until the batch ends");
+        });
+    assertTrue(done.await(10, TimeUnit.SECONDS));
+    assertEquals(List.of("headers", "message", "close"), ran);
+    assertEquals(1, pool.handoffs.get());
+    pool.pool.shutdown();
+  }
+
+  @Test
+  void outsideABatchTasksGoStraightThrough() {
+    List<String> ran = new ArrayList<>();
+    SerializingExecutor direct = new SerializingExecutor(Runnable::run);
+    direct.execute(() -> ran.add("a"));
+    assertEquals(List.of("a"), ran);
+  }
+
+  @Test
+  void tasksFromOtherThreadsWaitBehindHeldOnes() throws Exception {
+    List<String> ran = new CopyOnWriteArrayList<>();
+    SerializingExecutor call = new SerializingExecutor(Runnable::run);
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch otherSubmitted = new CountDownLatch(1);
+    Thread reader =
+        new Thread(
+            () ->
+                SerializingExecutor.batch(
+                    () -> {
+                      call.execute(() -> ran.add("first"));
+                      held.countDown();
+                      try {
+                        otherSubmitted.await(10, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }));
+    reader.start();
+    assertTrue(held.await(10, TimeUnit.SECONDS));
+    call.execute(() -> ran.add("second")); // another thread, while "first" is held
+    assertEquals(List.of(), ran, "nothing may overtake the held task");
+    otherSubmitted.countDown();
+    reader.join(10_000);
+    assertEquals(List.of("first", "second"), ran);
+  }
+
+  @Test
+  void nestedBatchesJoinTheOutermost() {
+    List<String> ran = new ArrayList<>();
+    SerializingExecutor call = new SerializingExecutor(Runnable::run);
+    SerializingExecutor.batch(
+        () -> {
+          SerializingExecutor.batch(() -> call.execute(() -> ran.add("inner")));
+          assertEquals(List.of(), ran);
+        });
+    assertEquals(List.of("inner"), ran);
+  }
+}
