@@ -24,7 +24,10 @@ public final class Errno {
   public static final int EPIPE = 32;
   public static final int ENAMETOOLONG = 36;
   public static final int ENOSYS = 38;
+  public static final int ENOTSOCK = 88;
   public static final int EMSGSIZE = 90;
+  public static final int ECONNRESET = 104;
+  public static final int ECONNREFUSED = 111;
   public static final int ETIMEDOUT = 110;
 
   private Errno() {}
@@ -53,7 +56,10 @@ public final class Errno {
       case EPIPE -> "EPIPE";
       case ENAMETOOLONG -> "ENAMETOOLONG";
       case ENOSYS -> "ENOSYS";
+      case ENOTSOCK -> "ENOTSOCK";
       case EMSGSIZE -> "EMSGSIZE";
+      case ECONNRESET -> "ECONNRESET";
+      case ECONNREFUSED -> "ECONNREFUSED";
       case ETIMEDOUT -> "ETIMEDOUT";
       default -> "errno " + errno;
     };
