@@ -132,7 +132,7 @@ class CallKindsTest {
     // grpc-java's manual flow control pattern: send only from the onReady handler. A channel that
     // never says onReady for a fresh call leaves this sender waiting forever.
     for (int round = 0; round < 5; round++) {
-      ManagedChannel ch = servers.channel(io.lpcbridge.client.BridgeChannelBuilder.forTarget(servers.target(scheme)));
+      ManagedChannel ch = servers.channel(scheme);
       EchoGrpc.newBlockingStub(ch).say(EchoRequest.getDefaultInstance()); // an established connection
       CompletableFuture<EchoResponse> result = new CompletableFuture<>();
       int total = 100;

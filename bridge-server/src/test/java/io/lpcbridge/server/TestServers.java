@@ -5,18 +5,31 @@ import io.grpc.ServerInterceptor;
 import io.lpcbridge.client.BridgeChannelBuilder;
 import io.lpcbridge.demo.EchoService;
 import io.lpcbridge.demo.KeyValueService;
+import io.lpcbridge.transport.Target;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A BridgeServer on every foundation transport at once, and channels to it, for tests. */
+/**
+ * A BridgeServer on every transport that can listen on this host at once, and channels to it, for
+ * tests: the foundation three (tcp, unix, grpc), the local IPC family (unix+dgram, fifo, mq, and
+ * pipe/socketpair between two components of this process).
+ */
 final class TestServers implements AutoCloseable {
   /** The transports every RPC test runs over. */
-  static final List<String> SCHEMES = List.of("tcp", "unix", "grpc");
+  static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair");
+
+  /**
+   * Options per scheme, on both ends. POSIX queues are small on purpose: with Linux's default
+   * RLIMIT_MSGQUEUE (800 KiB) only a few default-sized queue pairs fit, and these tests open many
+   * connections; messages larger than a queue message are fragmented, which this also tests.
+   */
+  static final Map<String, Map<String, String>> OPTIONS = Map.of("mq", Map.of("queueDepth", "3", "messageSize", "4096"));
 
   final EchoService echo = new EchoService();
   final KeyValueService kv = new KeyValueService();
@@ -26,10 +39,21 @@ final class TestServers implements AutoCloseable {
 
   TestServers(ServerInterceptor... interceptors) throws IOException {
     dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "srv");
-    BridgeServerBuilder b =
-        BridgeServerBuilder.forTargets("tcp://127.0.0.1:0", "unix://" + dir.resolve("s.sock"), "grpc://127.0.0.1:0")
-            .addService(echo)
-            .addService(kv);
+    String unique = ProcessHandle.current().pid() + "-" + System.nanoTime();
+    BridgeServerBuilder b = BridgeServerBuilder.create().addService(echo).addService(kv);
+    for (String scheme : SCHEMES) {
+      String target =
+          switch (scheme) {
+            case "tcp", "grpc", "udp" -> scheme + "://127.0.0.1:0";
+            case "unix" -> "unix://" + dir.resolve("s.sock");
+            case "unix+dgram" -> "unix+dgram://" + dir.resolve("d.sock");
+            case "fifo" -> "fifo://" + dir.resolve("fifo");
+            case "mq" -> "mq:///lpcbridge-test-" + unique;
+            case "pipe", "socketpair" -> scheme + ":@test-" + unique;
+            default -> throw new IllegalArgumentException(scheme);
+          };
+      b.listen(Target.parse(target), OPTIONS.getOrDefault(scheme, Map.of()));
+    }
     for (ServerInterceptor i : interceptors) {
       b.intercept(i);
     }
@@ -46,7 +70,8 @@ final class TestServers implements AutoCloseable {
   }
 
   ManagedChannel channel(String scheme) {
-    return channel(BridgeChannelBuilder.forTarget(target(scheme)));
+    return channel(
+        BridgeChannelBuilder.forTarget(target(scheme)).transportOptions(OPTIONS.getOrDefault(scheme, Map.of())));
   }
 
   ManagedChannel channel(BridgeChannelBuilder builder) {

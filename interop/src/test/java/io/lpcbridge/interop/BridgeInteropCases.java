@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -37,24 +38,37 @@ final class BridgeInteropCases extends AbstractInteropTest {
   }
 
   private String listenTarget() {
+    String unique = ProcessHandle.current().pid() + "-" + System.nanoTime();
     return switch (scheme) {
-      case "tcp", "grpc" -> scheme + "://127.0.0.1:0";
-      case "unix" -> {
-        try {
-          socketDir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "interop");
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        yield "unix://" + socketDir.resolve("s.sock");
-      }
+      case "tcp", "grpc", "udp" -> scheme + "://127.0.0.1:0";
+      case "unix", "unix+dgram" -> scheme + "://" + socketDir().resolve("s.sock");
+      case "fifo" -> "fifo://" + socketDir().resolve("fifo");
+      case "mq" -> "mq:///lpcbridge-interop-" + unique;
+      // Two components of this process: the server end and the channel meet by name.
+      case "pipe", "socketpair" -> scheme + ":@interop-" + unique;
       default -> throw new IllegalArgumentException("no interop target for scheme " + scheme);
     };
+  }
+
+  private Path socketDir() {
+    try {
+      socketDir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "interop");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return socketDir;
+  }
+
+  /** Small POSIX queues, as the RPC tests use: many fit in the default RLIMIT_MSGQUEUE. */
+  private Map<String, String> options() {
+    return scheme.equals("mq") ? Map.of("queueDepth", "3", "messageSize", "4096") : Map.of();
   }
 
   @Override
   protected ServerBuilder<?> getServerBuilder() {
     BridgeServerBuilder b =
-        BridgeServerBuilder.forTargets(listenTarget())
+        BridgeServerBuilder.create()
+            .listen(Target.parse(listenTarget()), options())
             .maxInboundMessageSize(MAX_MESSAGE_SIZE)
             .flowControlWindow(TEST_FLOW_CONTROL_WINDOW);
     serverBuilder = new CapturingServerBuilder(b);
@@ -65,6 +79,7 @@ final class BridgeInteropCases extends AbstractInteropTest {
   protected ManagedChannelBuilder<?> createChannelBuilder() {
     Target bound = serverBuilder.server().targets().getFirst();
     return BridgeChannelBuilder.forTarget(bound)
+        .transportOptions(options())
         .maxInboundMessageSize(MAX_MESSAGE_SIZE)
         .flowControlWindow(TEST_FLOW_CONTROL_WINDOW);
   }

@@ -35,7 +35,12 @@ class GrpcInteropCasesTest {
     STOCK_GRPC(StockGrpcInteropCases::new),
     TCP(() -> new BridgeInteropCases("tcp")),
     UNIX(() -> new BridgeInteropCases("unix")),
-    GRPC(() -> new BridgeInteropCases("grpc"));
+    GRPC(() -> new BridgeInteropCases("grpc")),
+    UNIX_DGRAM(() -> new BridgeInteropCases("unix+dgram")),
+    FIFO(() -> new BridgeInteropCases("fifo")),
+    MQ(() -> new BridgeInteropCases("mq")),
+    PIPE(() -> new BridgeInteropCases("pipe")),
+    SOCKETPAIR(() -> new BridgeInteropCases("socketpair"));
 
     private final Supplier<AbstractInteropTest> factory;
 
