@@ -50,6 +50,24 @@ public interface TransportProvider {
   }
 
   /**
+   * For a transport whose client spawns its peer ({@link Capability#SPAWNS_PEER}): the target a
+   * spawned child serves on (e.g. {@code pipe:stdio}), to pass to its server. Empty otherwise.
+   */
+  default java.util.Optional<Target> childServeTarget() {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * For a transport whose client spawns its peer: the client target that launches {@code command}
+   * (program and arguments, unquoted) as the child and talks to it.
+   *
+   * @throws UnsupportedOperationException if the transport does not spawn its peer
+   */
+  default Target spawnTarget(java.util.List<String> command) {
+    throw new UnsupportedOperationException("transport " + name() + " does not launch its peer");
+  }
+
+  /**
    * Binds a listener on {@code target}. The listener accepts nothing until {@link Listener#start}.
    *
    * @throws IOException when the address cannot be bound; the message names the target

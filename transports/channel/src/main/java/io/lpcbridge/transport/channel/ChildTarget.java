@@ -65,6 +65,28 @@ public record ChildTarget(List<String> command, String inProcessName, boolean ch
     return new ChildTarget(words, null, false);
   }
 
+  /**
+   * The target {@code scheme:<command line>} that launches {@code words}, each quoted so that
+   * {@link #parse} gives them back unchanged.
+   */
+  public static Target spawning(String scheme, List<String> words) {
+    if (words.isEmpty()) {
+      throw new IllegalArgumentException("no command to launch");
+    }
+    StringBuilder line = new StringBuilder();
+    for (String w : words) {
+      if (!line.isEmpty()) {
+        line.append(' ');
+      }
+      if (w.indexOf('\'') < 0) {
+        line.append('\'').append(w).append('\'');
+      } else {
+        line.append('"').append(w.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+      }
+    }
+    return Target.of(scheme, line.toString());
+  }
+
   public boolean isInProcess() {
     return inProcessName != null;
   }

@@ -82,6 +82,16 @@ public final class PipeTransportProvider implements TransportProvider {
   }
 
   @Override
+  public java.util.Optional<Target> childServeTarget() {
+    return java.util.Optional.of(Target.of(name(), "stdio"));
+  }
+
+  @Override
+  public Target spawnTarget(java.util.List<String> command) {
+    return io.lpcbridge.transport.channel.ChildTarget.spawning(name(), command);
+  }
+
+  @Override
   public Set<Capability> capabilities() {
     return Set.of(Capability.SPAWNS_PEER);
   }
