@@ -18,11 +18,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * A BridgeServer on every transport that can listen on this host at once, and channels to it, for
  * tests: the foundation three (tcp, unix, grpc), the local IPC family (unix+dgram, fifo, mq, and
- * pipe/socketpair between two components of this process).
+ * pipe/socketpair between two components of this process) and udp.
  */
 final class TestServers implements AutoCloseable {
   /** The transports every RPC test runs over. */
-  static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair");
+  static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair", "udp");
 
   /**
    * Options per scheme, on both ends. POSIX queues are small on purpose: with Linux's default

@@ -40,7 +40,8 @@ class GrpcInteropCasesTest {
     FIFO(() -> new BridgeInteropCases("fifo")),
     MQ(() -> new BridgeInteropCases("mq")),
     PIPE(() -> new BridgeInteropCases("pipe")),
-    SOCKETPAIR(() -> new BridgeInteropCases("socketpair"));
+    SOCKETPAIR(() -> new BridgeInteropCases("socketpair")),
+    UDP(() -> new BridgeInteropCases("udp"));
 
     private final Supplier<AbstractInteropTest> factory;
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,10 +34,8 @@ class CrossHostCallsTest {
   static void start() {
     Requirements.assumeNamespaces();
     net = TestNetwork.create();
-    List<String> schemes = new ArrayList<>(List.of("tcp", "grpc"));
-    if (Requirements.udpAvailable()) {
-      schemes.add("udp");
-    }
+    Requirements.requireUdp();
+    List<String> schemes = List.of("tcp", "grpc", "udp");
     server = ServerProcess.echoServer(net.b(), "calls-server", schemes);
   }
 
@@ -58,9 +55,6 @@ class CrossHostCallsTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"tcp", "grpc", "udp"})
   void sameClientProgramAcrossHosts(String scheme) {
-    if (scheme.equals("udp")) {
-      Requirements.assumeUdp();
-    }
     Path config = Clients.configFile("calls-" + scheme, server.target(scheme));
     EchoServerProgram.Stats before = server.stats();
     runClient("calls-client-" + scheme, Map.of("BRIDGE_CONFIG", config.toString()));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,10 +32,8 @@ class ForwardingAcrossHostsTest {
   static void start() {
     Requirements.assumeNamespaces();
     net = TestNetwork.create();
-    List<String> schemes = new ArrayList<>(List.of("tcp", "grpc"));
-    if (Requirements.udpAvailable()) {
-      schemes.add("udp");
-    }
+    Requirements.requireUdp();
+    List<String> schemes = List.of("tcp", "grpc", "udp");
     service = ServerProcess.echoServer(net.b(), "fwd-service", schemes);
   }
 
@@ -56,9 +53,6 @@ class ForwardingAcrossHostsTest {
   @ParameterizedTest(name = "app -unix-> bridge a -{0}-> service b")
   @ValueSource(strings = {"tcp", "grpc", "udp"})
   void applicationCallsItsLocalBridgeWhichForwardsAcrossHosts(String scheme) {
-    if (scheme.equals("udp")) {
-      Requirements.assumeUdp();
-    }
     Path socket = Workspace.dir("fwd-" + scheme).resolve("bridge.sock");
     try (ServerProcess bridgeA =
         ServerProcess.bridgeServe(

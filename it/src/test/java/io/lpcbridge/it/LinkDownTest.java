@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -40,10 +39,8 @@ class LinkDownTest {
   static void start() {
     Requirements.assumeNamespaces();
     net = TestNetwork.create();
-    List<String> schemes = new ArrayList<>(List.of("tcp", "grpc"));
-    if (Requirements.udpAvailable()) {
-      schemes.add("udp");
-    }
+    Requirements.requireUdp();
+    List<String> schemes = List.of("tcp", "grpc", "udp");
     server = ServerProcess.echoServer(net.b(), "linkdown-server", schemes);
   }
 
@@ -64,9 +61,6 @@ class LinkDownTest {
   @ValueSource(strings = {"tcp", "grpc", "udp"})
   @Timeout(value = 240, unit = TimeUnit.SECONDS) // a backstop: every wait below is bounded on its own
   void callsFailWhileTheLinkIsDownAndSucceedOnceItIsBack(String scheme) {
-    if (scheme.equals("udp")) {
-      Requirements.assumeUdp();
-    }
     Path config = Clients.configFile("linkdown-" + scheme, server.target(scheme));
     try (ChildProcess client = Clients.start(net.a(), "linkdown-client-" + scheme, config, "interactive")) {
       client.send("all 10000");

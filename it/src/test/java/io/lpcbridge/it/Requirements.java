@@ -25,20 +25,19 @@ final class Requirements {
   }
 
   /**
-   * The udp transport ({@code transports/udp}) is being built; until its provider is on the class
-   * path and available, the udp cases skip with this reason.
+   * The udp transport is part of the build: a missing or unavailable provider is a failure, not a
+   * reason to skip.
    */
-  static void assumeUdp() {
+  static void requireUdp() {
     Optional<TransportProvider> p = Transports.find("udp");
-    assume(p.isPresent(), "no provider for scheme udp on the class path yet (transports/udp is being built)");
+    if (p.isEmpty()) {
+      throw new AssertionError("no provider for scheme udp on the class path (is transport-udp a dependency?)");
+    }
     Transports.Report r = Transports.report(p.get());
-    assume(
-        r.available(),
-        "transport udp is not available here: " + r.cause().map(Throwable::getMessage).orElse("no cause reported"));
-  }
-
-  static boolean udpAvailable() {
-    return Transports.find("udp").map(p -> Transports.report(p).available()).orElse(false);
+    if (!r.available()) {
+      throw new AssertionError(
+          "transport udp is not available here: " + r.cause().map(Throwable::getMessage).orElse("no cause reported"));
+    }
   }
 
   /** nftables injects the packet loss; .ci/run installs it, so its absence is a failure. */

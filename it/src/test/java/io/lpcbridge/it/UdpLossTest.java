@@ -34,7 +34,7 @@ class UdpLossTest {
   @BeforeAll
   static void start() {
     Requirements.assumeNamespaces();
-    Requirements.assumeUdp();
+    Requirements.requireUdp();
     Requirements.requireNft();
     net = TestNetwork.create();
     server = ServerProcess.echoServer(net.b(), "loss-server", List.of("udp"));

@@ -111,7 +111,7 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
         Counters.PROCESS.retire(client.counters);
         Throwable cause = f.cause();
         IOException e = new IOException("udp: cannot open a socket to " + target + ": "
-            + (cause == null ? "did not complete within connectTimeout" : cause.getMessage()));
+            + (cause == null ? "did not complete within connectTimeout" : describe(cause)));
         e.initCause(cause);
         throw e;
       }
@@ -436,5 +436,15 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
   public void terminated(UdpConnection c) {
     flush();
     channel.close();
+  }
+
+  /** A cause's message, or its kind when it has none (netty's socket errors can come without one). */
+  private static String describe(Throwable cause) {
+    String m = cause.getMessage();
+    String kind = cause.getClass().getSimpleName();
+    if (m == null || m.isBlank()) {
+      return kind;
+    }
+    return m.startsWith("null") ? kind + m.substring(4) : m;
   }
 }
