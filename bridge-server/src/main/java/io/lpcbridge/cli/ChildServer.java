@@ -34,11 +34,10 @@ final class ChildServer implements AutoCloseable {
   }
 
   /**
-   * Starts the child and waits for its {@code ready} line.
-   *
-   * @throws CliException when the child fails to start, exits or says nothing in time
+   * The command line of {@code bridge serve} on {@code targets} in a JVM like this one: same java
+   * binary, class path and {@code bridge.*} system properties.
    */
-  static ChildServer start(List<String> requestedTargets, Path dir) {
+  static List<String> serveCommand(List<String> targets) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -51,10 +50,20 @@ final class ChildServer implements AutoCloseable {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(BridgeCli.class.getName());
     cmd.add("serve");
-    for (String t : requestedTargets) {
+    for (String t : targets) {
       cmd.add("--target");
       cmd.add(t);
     }
+    return cmd;
+  }
+
+  /**
+   * Starts the child and waits for its {@code ready} line.
+   *
+   * @throws CliException when the child fails to start, exits or says nothing in time
+   */
+  static ChildServer start(List<String> requestedTargets, Path dir) {
+    List<String> cmd = serveCommand(requestedTargets);
     Path log = dir.resolve("server.log");
     Process p;
     try {

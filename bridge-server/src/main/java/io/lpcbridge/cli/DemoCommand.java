@@ -91,6 +91,14 @@ final class DemoCommand implements Callable<Integer> {
         }
         progress.step("demo: stopping the server");
       }
+      // Transports whose client launches its server: each trial starts its own `bridge serve`.
+      for (Transports.Report r : Transports.report()) {
+        if (!r.available() || r.provider().childServeTarget().isEmpty()) {
+          continue;
+        }
+        Target spawn = r.provider().spawnTarget(ChildServer.serveCommand(List.of(r.provider().childServeTarget().get().toString())));
+        results.add(new TransportTrial(spawn, java.util.Map.of("childStderr", "discard"), progress).run(warmup, measured));
+      }
       progress.done();
       print(out, results, measured, warmup);
       return 0;
@@ -117,12 +125,8 @@ final class DemoCommand implements Callable<Integer> {
         continue;
       }
       List<Target> targets = r.provider().loopbackTargets(dir);
-      if (targets.isEmpty()) {
-        notes.accept(
-            "skipping " + r.name() + " " + r.provider().schemes()
-                + (r.provider().capabilities().contains(Capability.SPAWNS_PEER)
-                    ? ": its client launches its own server process"
-                    : ": it offers no loopback target"));
+      if (targets.isEmpty() && r.provider().childServeTarget().isEmpty()) {
+        notes.accept("skipping " + r.name() + " " + r.provider().schemes() + ": it offers no loopback target");
       }
       for (Target t : targets) {
         out.add(t.toString());
@@ -131,13 +135,20 @@ final class DemoCommand implements Callable<Integer> {
     return out;
   }
 
+  /** A target for the table: a spawning target's long command line is shortened to what it runs. */
+  private static String display(Target t) {
+    String text = t.toString();
+    int serve = text.indexOf("'serve'");
+    return serve < 0 ? text : t.scheme() + ":<java … BridgeCli " + text.substring(serve).replace("'", "") + ">";
+  }
+
   private static void print(PrintWriter out, List<TransportTrial.Result> results, int measured, int warmup) {
     Optional<TransportTrial.Result> grpc = results.stream().filter(r -> r.target().scheme().equals("grpc")).findFirst();
     Table table = new Table("TRANSPORT", "TARGET", "P50 µs>", "P99 µs>", "CALLS/S>", "P50 VS GRPC>");
     for (TransportTrial.Result r : results) {
       table.row(
           r.target().scheme(),
-          r.target(),
+          display(r.target()),
           micros(r.p50Nanos()),
           micros(r.p99Nanos()),
           String.format(Locale.ROOT, "%,.0f", r.callsPerSecond()),

@@ -41,10 +41,16 @@ final class TransportTrial {
   record Result(Target target, int calls, long p50Nanos, long p99Nanos, double callsPerSecond) {}
 
   private final Target target;
+  private final java.util.Map<String, String> options;
   private final Progress progress;
 
   TransportTrial(Target target, Progress progress) {
+    this(target, java.util.Map.of(), progress);
+  }
+
+  TransportTrial(Target target, java.util.Map<String, String> options, Progress progress) {
     this.target = target;
+    this.options = options;
     this.progress = progress;
   }
 
@@ -52,7 +58,7 @@ final class TransportTrial {
    * @throws CliException when a check fails, a call fails or the calls stall
    */
   Result run(int warmupCalls, int measuredCalls) {
-    ManagedChannel channel = BridgeChannelBuilder.forTarget(target).build();
+    ManagedChannel channel = BridgeChannelBuilder.forTarget(target).transportOptions(options).build();
     try {
       progress.step(target.scheme() + ": checking KeyValue Put/Get and every Echo call kind on " + target);
       check(channel);
