@@ -14,7 +14,7 @@ class DemoSmokeTest {
   void tableHasARowPerTransport() {
     Cli r = Cli.run("demo", "--quick", "--calls", "200");
     assertEquals(0, r.exit(), r::toString);
-    List<String> expected = new ArrayList<>(List.of("tcp", "unix", "grpc", "unix+dgram", "udp", "fifo", "mq", "pipe", "socketpair"));
+    List<String> expected = new ArrayList<>(List.of("tcp", "unix", "grpc", "unix+dgram", "udp", "fifo", "mq", "pipe", "socketpair", "shm"));
     if (GrpcTargets.isUnixAvailable()) {
       expected.add("grpc+unix");
     }

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class TestServers implements AutoCloseable {
   /** The transports every RPC test runs over. */
-  static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair", "udp");
+  static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair", "udp", "shm");
 
   /**
    * Options per scheme, on both ends. POSIX queues are small on purpose: with Linux's default
@@ -49,6 +49,7 @@ final class TestServers implements AutoCloseable {
             case "unix+dgram" -> "unix+dgram://" + dir.resolve("d.sock");
             case "fifo" -> "fifo://" + dir.resolve("fifo");
             case "mq" -> "mq:///lpcbridge-test-" + unique;
+            case "shm" -> "shm://test-" + unique;
             case "pipe", "socketpair" -> scheme + ":@test-" + unique;
             default -> throw new IllegalArgumentException(scheme);
           };

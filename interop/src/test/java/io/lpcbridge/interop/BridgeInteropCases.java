@@ -44,6 +44,7 @@ final class BridgeInteropCases extends AbstractInteropTest {
       case "unix", "unix+dgram" -> scheme + "://" + socketDir().resolve("s.sock");
       case "fifo" -> "fifo://" + socketDir().resolve("fifo");
       case "mq" -> "mq:///lpcbridge-interop-" + unique;
+      case "shm" -> "shm://interop-" + unique;
       // Two components of this process: the server end and the channel meet by name.
       case "pipe", "socketpair" -> scheme + ":@interop-" + unique;
       default -> throw new IllegalArgumentException("no interop target for scheme " + scheme);

@@ -41,7 +41,8 @@ class GrpcInteropCasesTest {
     MQ(() -> new BridgeInteropCases("mq")),
     PIPE(() -> new BridgeInteropCases("pipe")),
     SOCKETPAIR(() -> new BridgeInteropCases("socketpair")),
-    UDP(() -> new BridgeInteropCases("udp"));
+    UDP(() -> new BridgeInteropCases("udp")),
+    SHM(() -> new BridgeInteropCases("shm"));
 
     private final Supplier<AbstractInteropTest> factory;
 
