@@ -12,6 +12,12 @@ import java.util.Map;
  * @param vsGrpc how many times faster than stock gRPC ({@link #grpc}): p50 ratio or throughput ratio
  * @param hops wake-ups per op (both processes) above the floor's: the cross-thread hand-offs the
  *     RPC layer adds to the path (latency kinds only)
+ * @param loss percent of UDP datagrams dropped each way ({@link Row#loss}); 0 without injected loss
+ * @param lossPackets UDP datagrams that passed the loss rules, summed over the runs measured
+ * @param lossDropped of those, the ones dropped, summed over the runs measured
+ * @param vsLossFree for a row with loss: the share of its loss-free speed it kept, i.e. the same
+ *     endpoint's time per op without loss over this row's (throughput with loss over throughput
+ *     without, for streams), taken within each run; null without loss
  */
 record Agg(
     String placement,
@@ -19,6 +25,9 @@ record Agg(
     String stack,
     String transport,
     String idle,
+    int loss,
+    long lossPackets,
+    long lossDropped,
     String kind,
     String mode,
     int size,
@@ -37,6 +46,7 @@ record Agg(
     Double hops,
     Double vsFloor,
     Double vsGrpc,
+    Double vsLossFree,
     String floor,
     String grpc,
     Map<String, Double> threadsClient,
@@ -45,6 +55,11 @@ record Agg(
 
   boolean ok() {
     return error == null;
+  }
+
+  /** Dropped over seen, in percent: the loss actually applied; null when nothing was counted. */
+  Double lossApplied() {
+    return lossPackets == 0 ? null : 100.0 * lossDropped / lossPackets;
   }
 
   double wakeups() {

@@ -80,7 +80,10 @@ public final class BenchClient {
             }
             rate = closed * s.rateFraction();
           }
-          long warmup = warmed.add(e.id()) ? Math.max(s.warmupMillis(), plan.firstWarmupMillis()) : s.warmupMillis();
+          // The first scenario of a call kind on an endpoint runs its code paths cold on both sides:
+          // it warms up longer, and on until the load is steady (see warmUntilSteady).
+          boolean cold = warmed.add(e.id() + "|" + s.kind());
+          long warmup = cold ? Math.max(s.warmupMillis(), plan.firstWarmupMillis()) : s.warmupMillis();
           Control.Client serverControl = control;
           if (e.control() != null) {
             // A spawned peer: it exists once the driver has connected; its stats are its own.
@@ -90,7 +93,7 @@ public final class BenchClient {
               peerControls.put(e.id(), serverControl);
             }
           }
-          row = measure(plan, e, s, d, rate, serverControl, warmup);
+          row = measure(plan, e, s, d, rate, serverControl, warmup, cold);
           if (s.mode() == Mode.CLOSED && s.concurrency() == 1 && row.ok()) {
             closedRates.put(e.id() + "|" + s.kind() + "|" + s.size(), row.opsPerSec());
           }
@@ -135,12 +138,16 @@ public final class BenchClient {
     };
   }
 
-  private static Row measure(ClientPlan plan, Endpoint e, Scenario s, Driver d, double rate, Control.Client control, long warmupMillis)
+  private static Row measure(
+      ClientPlan plan, Endpoint e, Scenario s, Driver d, double rate, Control.Client control, long warmupMillis, boolean cold)
       throws Exception {
     Window w = new Window();
     d.start(s, w, rate);
     try {
       pause(w, warmupMillis);
+      if (cold) {
+        warmUntilSteady(w);
+      }
       ProcessStats c0 = ProcessStats.self();
       ProcessStats s0 = control.stats();
       long t0 = System.nanoTime();
@@ -166,7 +173,7 @@ public final class BenchClient {
       double perSecond = ops / seconds;
       boolean latency = s.kind().isLatency();
       return new Row(
-          plan.run(), plan.placement(), e.stack().label(), e.transport(), e.series(), e.target(), e.idle(),
+          plan.run(), plan.placement(), e.stack().label(), e.transport(), e.series(), e.target(), e.idle(), e.loss(), 0, 0,
           s.kind().label(), s.mode().label(), s.size(), s.concurrency(), rate, ops, seconds,
           latency ? micros(h.getValueAtPercentile(50)) : null,
           latency ? micros(h.getValueAtPercentile(90)) : null,
@@ -188,6 +195,33 @@ public final class BenchClient {
       w.stop();
       w.awaitQuiet(WIND_DOWN_NANOS);
       d.end();
+    }
+  }
+
+  /** Warm-up operations after which the JIT has compiled a call path (C2 compiles after about 10,000 invocations). */
+  static final long STEADY_MIN_OPS = 20_000;
+  static final long STEADY_SLICE_MILLIS = 500;
+  static final long STEADY_MAX_MILLIS = 20_000;
+
+  /**
+   * Goes on warming up in slices until at least {@link #STEADY_MIN_OPS} operations have completed
+   * and two successive slices completed within 10% of each other, or {@link #STEADY_MAX_MILLIS}
+   * passed. A time-only warm-up favours the lightest stack: a heavier one (stock gRPC here) is
+   * still being compiled, and so measured slow, when the window opens.
+   */
+  private static void warmUntilSteady(Window w) throws InterruptedException {
+    long end = System.nanoTime() + STEADY_MAX_MILLIS * 1_000_000;
+    long last = w.warmOps();
+    long previousSlice = -1;
+    while (w.failure() == null && System.nanoTime() < end) {
+      pause(w, STEADY_SLICE_MILLIS);
+      long now = w.warmOps();
+      long slice = now - last;
+      last = now;
+      if (now >= STEADY_MIN_OPS && previousSlice > 0 && Math.abs(slice - previousSlice) <= 0.1 * previousSlice) {
+        return;
+      }
+      previousSlice = slice;
     }
   }
 
@@ -229,7 +263,7 @@ public final class BenchClient {
 
   static Row failed(ClientPlan plan, Endpoint e, Scenario s, String why) {
     return new Row(
-        plan.run(), plan.placement(), e.stack().label(), e.transport(), e.series(), e.target(), e.idle(),
+        plan.run(), plan.placement(), e.stack().label(), e.transport(), e.series(), e.target(), e.idle(), e.loss(), 0, 0,
         s.kind().label(), s.mode().label(), s.size(), s.concurrency(), 0, 0, 0,
         null, null, null, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), why);
   }

@@ -35,6 +35,11 @@ import picocli.CommandLine.Spec;
           + " and stock gRPC over Netty, measured in the same run and placement. Prints a table and the goals of"
           + " issue 6 (PASS/FAIL), and writes CSV, JSON, Markdown and an HTML report with plots.",
       "",
+      "udp:// is also measured against a plain JDK UDP ping-pong on 127.0.0.1 (socket/udp: unary, messages of one"
+          + " datagram), and with --loss under real random packet loss: nftables rules on lo drop PCT%% of that endpoint's"
+          + " datagrams each way while server-streaming is measured again (rows bridge/udp[loss=PCT%%], with the drops"
+          + " counted); needs root and nft, else those rows are skipped with the reason.",
+      "",
       "--quick takes seconds (unary 64 B and server-stream 1 KiB, one run, split placement); the full run takes"
           + " tens of minutes on 2 vCPUs. Exit status: 0 when the run completed (goals may still FAIL), 1 when nothing"
           + " could be measured, 2 wrong usage."
@@ -90,6 +95,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--rate-fraction", paramLabel = "F", description = "Fixed-rate mode offers F times the closed-loop rate measured just before (default 0.5).")
   double rateFraction = 0.5;
 
+  @Option(names = "--loss", split = ",", paramLabel = "PCT", description = "Also measure bridge/udp server-streaming with PCT%% of"
+      + " its UDP datagrams dropped at random each way by nftables on lo, e.g. --loss=10 (the goal's figure) or --loss=10,30."
+      + " Needs root and nft. Default: no run with loss.")
+  List<String> loss;
+
   @Option(names = "--direct-executor", description = "Run server handlers on the transport threads (BridgeServer and the stock gRPC server alike).")
   boolean directExecutor;
 
@@ -111,6 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
         Path.of(System.getProperty("java.io.tmpdir")), "bridge-bench-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Thread cleanup = new Thread(() -> {
       RunOnce.killAll();
+      LoopbackLoss.removeAll();
       deleteTree(scratch);
     }, "bridge-bench-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
@@ -137,6 +148,28 @@ public final class BenchCommand implements Callable<Integer> {
     });
     if (endpoints.isEmpty()) {
       throw new ParameterException(spec.commandLine(), "nothing to measure: no endpoint matches the chosen transports and stacks");
+    }
+    String lossSkipped = null;
+    if (s.losses.isEmpty()) {
+      lossSkipped = "no run with packet loss: it takes --loss=" + Goals.LOSS_PERCENT + " (root and nft)";
+    } else {
+      String label = "--loss=" + s.losses.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+      String why = s.cells.stream().noneMatch(c -> c.kind() == Kind.SERVER_STREAM)
+          ? "the runs with loss measure server-streaming, which --kinds leaves out"
+          : endpoints.stream().noneMatch(e -> e.stack() == Stack.BRIDGE && e.transport().equals(BenchPlan.LOSS_TRANSPORT))
+              ? "the runs with loss are for bridge/" + BenchPlan.LOSS_TRANSPORT + ", which is not measured (see --transports, --stacks)"
+              : LoopbackLoss.unavailable();
+      if (why == null) {
+        endpoints = BenchPlan.withLoss(endpoints, s.losses);
+      } else {
+        lossSkipped = "skipped " + label + ": " + why;
+        notes.add(lossSkipped);
+        term.note("bench: " + lossSkipped);
+      }
+    }
+    for (String note : BenchPlan.skipped(endpoints, s.cells)) {
+      notes.add(note);
+      term.note("bench: " + note);
     }
     int perRun = 0;
     for (Endpoint e : endpoints) {
@@ -192,7 +225,7 @@ public final class BenchCommand implements Callable<Integer> {
       return 1;
     }
     Summary summary = new Summary(rows);
-    List<Goal> goals = Goals.judge(summary);
+    List<Goal> goals = Goals.judge(summary, lossSkipped);
     Meta meta = new Meta(
         ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), commandLine(),
         Meta.hostName(), System.getProperty("os.name") + " " + System.getProperty("os.version"), Meta.cpuModel(),
@@ -224,6 +257,12 @@ public final class BenchCommand implements Callable<Integer> {
         o.println("Server-streaming Echo/Expand, 1 KiB messages, one stream; placement " + p + ":");
         t.print(o);
       }
+      Terminal.Table loss = Tables.loss(s, p);
+      if (!loss.isEmpty()) {
+        o.println();
+        o.println("Under random UDP packet loss (nftables on lo, each way), beside the same endpoint without loss; placement " + p + ":");
+        loss.print(o);
+      }
     }
     if (table.equals("all")) {
       o.println();
@@ -233,6 +272,9 @@ public final class BenchCommand implements Callable<Integer> {
     o.println();
     o.println("HOPS: wake-ups per call in both processes above the floor's (cross-thread hand-offs added by the RPC layer).");
     o.println("X FLOOR: p50 over the floor's (raw SPI echo under bridge; JDK sockets under grpc and raw). Same run, same placement.");
+    if (s.aggs().stream().anyMatch(a -> a.loss() > 0)) {
+      o.println("X LOSS-FREE: throughput under loss over the same endpoint's without loss. Same run, same placement.");
+    }
     o.println();
     o.println("Goals (median over runs of ratios taken within each run):");
     Tables.goals(goals).print(o);
@@ -242,7 +284,7 @@ public final class BenchCommand implements Callable<Integer> {
   /** The effective settings: flags, else the defaults of the full or quick mode. */
   private record Settings(
       Set<String> transports, Set<Stack> stacks, List<BenchPlan.Cell> cells, List<Placement> placements, int runs,
-      List<String> idles, long warmupMillis, long measureMillis) {}
+      List<String> idles, long warmupMillis, long measureMillis, List<Integer> losses) {}
 
   private Settings settings() {
     try {
@@ -290,7 +332,7 @@ public final class BenchCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--table takes summary or all");
       }
       List<String> idles = idle != null ? idle.stream().map(String::trim).toList() : quick ? List.of() : FULL_IDLES;
-      return new Settings(tr, st, cells, pls, r, idles, w, d);
+      return new Settings(tr, st, cells, pls, r, idles, w, d, losses(loss));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -301,6 +343,32 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
     int at = args.indexOf("bench");
     return "bridge bench " + String.join(" ", at >= 0 ? args.subList(at + 1, args.size()) : args);
+  }
+
+  /**
+   * The loss percentages of {@code --loss}: whole numbers from 1 to 99, with or without {@code %},
+   * in the order given, each once. Null (no {@code --loss}): none.
+   */
+  static List<Integer> losses(List<String> texts) {
+    if (texts == null) {
+      return List.of();
+    }
+    Set<Integer> out = new LinkedHashSet<>();
+    for (String text : texts) {
+      String t = text.trim();
+      t = t.endsWith("%") ? t.substring(0, t.length() - 1).trim() : t;
+      int pct;
+      try {
+        pct = Integer.parseInt(t);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--loss takes whole percentages like 10 or 10,30; '" + text + "' is not one");
+      }
+      if (pct < 1 || pct > 99) {
+        throw new IllegalArgumentException("--loss takes percentages from 1 to 99 (the run without loss is always made); got " + text.trim());
+      }
+      out.add(pct);
+    }
+    return List.copyOf(out);
   }
 
   /** {@code 500ms}, {@code 2s}, {@code 1.5s}, or plain milliseconds. */

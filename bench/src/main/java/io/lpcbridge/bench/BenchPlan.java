@@ -18,7 +18,8 @@ import java.util.function.Consumer;
 /**
  * What a {@code bridge bench} run measures: the endpoints (every available transport, discovered
  * through {@link Transports#report()} and {@link TransportProvider#loopbackTargets}, each with its
- * raw floor, plus the stock-gRPC and plain-socket references) and the scenario grid.
+ * raw floor, plus the stock-gRPC and plain-socket references, and with {@code --loss} the udp
+ * endpoints measured again under packet loss) and the scenario grid.
  */
 final class BenchPlan {
   /**
@@ -27,6 +28,18 @@ final class BenchPlan {
    * {@code --idle}, and every row records the strategy.
    */
   static final String IDLE_OPTION = "idle";
+
+  /** The transport measured again under packet loss ({@code --loss}): the one whose datagrams can be lost. */
+  static final String LOSS_TRANSPORT = "udp";
+
+  /** Why socket/udp runs no stream: the reason printed with the skipped kinds. */
+  static final String UDP_NO_STREAMS =
+      "plain UDP has no reliability (a lost datagram is simply gone), so a stream over it measures nothing meaningful;"
+          + " the udp transport's own reliability layer is in raw/udp";
+
+  /** Why socket/udp runs no message over one datagram: the reason printed with the skipped sizes. */
+  static final String UDP_TOO_LARGE =
+      "the plain UDP ping-pong sends each message as one datagram, which carries at most " + SocketEchoServer.MAX_DATAGRAM + " bytes";
 
   /** One cell of the grid, before it is applied to the endpoints. */
   record Cell(Kind kind, Mode mode, int size, int concurrency) {}
@@ -42,9 +55,12 @@ final class BenchPlan {
    * @param idles idle strategies for transports that have the {@value #IDLE_OPTION} option (empty:
    *     the transport's default)
    * @param notes where skipped transports are reported, with why
+   * @return the endpoints; {@code socket-udp} (a plain UDP ping-pong) among them when the socket
+   *     stack and the udp transport are both measured
    */
   static List<Endpoint> endpoints(Path scratch, Set<String> transports, Set<Stack> stacks, List<String> idles, Consumer<String> notes) {
     List<Endpoint> out = new ArrayList<>();
+    boolean udp = false;
     for (Transports.Report r : Transports.report()) {
       TransportProvider p = r.provider();
       if (p.capabilities().contains(Capability.NATIVE_RPC)) {
@@ -63,6 +79,7 @@ final class BenchPlan {
         notes.accept("skipping " + p.name() + ": unavailable here (" + r.cause().map(Throwable::getMessage).orElse("no reason given") + ")");
         continue;
       }
+      udp |= p.name().equals(LOSS_TRANSPORT);
       if (p.capabilities().contains(Capability.SPAWNS_PEER)) {
         java.util.Optional<SpawnedPeers> hook = SpawnedPeers.find(p);
         if (hook.isEmpty()) {
@@ -104,6 +121,25 @@ final class BenchPlan {
     if (stacks.contains(Stack.SOCKET)) {
       out.add(new Endpoint("socket-tcp", Stack.SOCKET, "tcp", "tcp://127.0.0.1:0", Map.of(), "-", false, null));
       out.add(new Endpoint("socket-unix", Stack.SOCKET, "unix", "unix://" + dir(scratch, "socket").resolve("socket.sock"), Map.of(), "-", false, null));
+      if (udp) {
+        out.add(new Endpoint("socket-udp", Stack.SOCKET, "udp", "udp://127.0.0.1:0", Map.of(), "-", false, null));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The endpoints, each bridge endpoint on {@value #LOSS_TRANSPORT} followed by one copy per loss
+   * percentage ({@link Endpoint#withLoss}): a listener of its own, so that the loss rules can match
+   * its port alone while the loss-free one is measured without loss in the same run.
+   */
+  static List<Endpoint> withLoss(List<Endpoint> endpoints, List<Integer> percents) {
+    List<Endpoint> out = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      out.add(e);
+      if (e.stack() == Stack.BRIDGE && e.transport().equals(LOSS_TRANSPORT) && !e.spawned() && e.loss() == 0) {
+        percents.forEach(pct -> out.add(e.withLoss(pct)));
+      }
     }
     return out;
   }
@@ -140,22 +176,67 @@ final class BenchPlan {
   /**
    * The scenarios of one endpoint. Floors skip bidi (a bidi exchange's floor is the echo of the
    * unary row); the socket floor runs one exchange in flight, and raw streams one stream (one
-   * stream already saturates a connection).
+   * stream already saturates a connection); an endpoint under packet loss runs server-streaming
+   * only (the loss goal's figure). Besides, socket/udp runs no stream and no message over one
+   * datagram ({@link #udpSkip}, reported by {@link #skipped}).
    */
   static List<Scenario> scenarios(Endpoint e, List<Cell> cells, double rateFraction, long warmupMillis, long measureMillis) {
     List<Scenario> out = new ArrayList<>();
     for (Cell c : cells) {
-      if (e.stack().isFloor() && c.kind() == Kind.BIDI) {
-        continue;
-      }
-      if (e.stack() == Stack.SOCKET && c.concurrency() != 1) {
-        continue;
-      }
-      if (e.stack() == Stack.RAW && !c.kind().isLatency() && c.concurrency() != 1) {
+      if (leftOut(e, c) || udpSkip(e, c) != null) {
         continue;
       }
       out.add(new Scenario(e.id(), c.kind(), c.mode(), c.size(), c.concurrency(), rateFraction, warmupMillis, measureMillis));
     }
     return out;
+  }
+
+  /** The cells an endpoint leaves out by design (see {@link #scenarios}); not worth a note. */
+  private static boolean leftOut(Endpoint e, Cell c) {
+    if (e.stack().isFloor() && c.kind() == Kind.BIDI) {
+      return true;
+    }
+    if (e.stack() == Stack.SOCKET && c.concurrency() != 1) {
+      return true;
+    }
+    if (e.stack() == Stack.RAW && !c.kind().isLatency() && c.concurrency() != 1) {
+      return true;
+    }
+    return e.loss() > 0 && c.kind() != Kind.SERVER_STREAM;
+  }
+
+  /**
+   * Why the plain UDP ping-pong cannot run a cell: {@link #UDP_NO_STREAMS} for the streaming kinds,
+   * {@link #UDP_TOO_LARGE} for a message over one datagram; null when it can (or the endpoint is
+   * not socket/udp).
+   */
+  static String udpSkip(Endpoint e, Cell c) {
+    if (e.stack() != Stack.SOCKET || !e.transport().equals("udp")) {
+      return null;
+    }
+    if (!c.kind().isLatency()) {
+      return UDP_NO_STREAMS;
+    }
+    return Math.max(RawProtocol.MIN_SIZE, c.size()) > SocketEchoServer.MAX_DATAGRAM ? UDP_TOO_LARGE : null;
+  }
+
+  /**
+   * The notes on cells some endpoint cannot run, one per endpoint and reason, e.g. {@code skipping
+   * socket/udp server-stream, client-stream: plain UDP has no reliability...} or {@code skipping
+   * socket/udp 64 KiB, 1 MiB: ... at most 65507 bytes}.
+   */
+  static List<String> skipped(List<Endpoint> endpoints, List<Cell> cells) {
+    List<String> notes = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      Map<String, java.util.Set<String>> what = new LinkedHashMap<>();
+      for (Cell c : cells) {
+        String why = leftOut(e, c) ? null : udpSkip(e, c);
+        if (why != null) {
+          what.computeIfAbsent(why, k -> new java.util.LinkedHashSet<>()).add(why.equals(UDP_TOO_LARGE) ? Sizes.format(c.size()) : c.kind().label());
+        }
+      }
+      what.forEach((why, cases) -> notes.add("skipping " + e.series() + " " + String.join(", ", cases) + ": " + why));
+    }
+    return notes;
   }
 }

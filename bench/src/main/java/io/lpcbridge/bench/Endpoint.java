@@ -17,22 +17,47 @@ import java.util.Map;
  *     SpawnedPeers}); {@code target} is then the child's listen target until the run resolves it
  * @param control for a spawned peer, that peer's control socket; null for endpoints of the shared
  *     bench server
+ * @param loss percent of this endpoint's UDP datagrams dropped at random on the loopback interface,
+ *     each way, while it is measured ({@code --loss}, see {@link LoopbackLoss}); 0 for every
+ *     endpoint measured without loss
  */
 record Endpoint(
-    String id, Stack stack, String transport, String target, Map<String, String> options, String idle, boolean spawned, String control) {
+    String id, Stack stack, String transport, String target, Map<String, String> options, String idle, boolean spawned, String control,
+    int loss) {
+
+  Endpoint(String id, Stack stack, String transport, String target, Map<String, String> options, String idle, boolean spawned, String control) {
+    this(id, stack, transport, target, options, idle, spawned, control, 0);
+  }
 
   Endpoint withTarget(String bound) {
-    return new Endpoint(id, stack, transport, bound, options, idle, spawned, control);
+    return new Endpoint(id, stack, transport, bound, options, idle, spawned, control, loss);
   }
 
   /** A spawned peer's endpoint as the client sees it: the target that launches it, and its control socket. */
   Endpoint spawnedAs(String clientTarget, Map<String, String> clientOptions, String controlPath) {
-    return new Endpoint(id, stack, transport, clientTarget, Map.copyOf(clientOptions), idle, true, controlPath);
+    return new Endpoint(id, stack, transport, clientTarget, Map.copyOf(clientOptions), idle, true, controlPath, loss);
   }
 
-  /** The series name shown in tables and plots, e.g. {@code bridge/shm[idle=spin]}. */
+  /**
+   * A listener of its own with the same stack, transport and options, measured under {@code
+   * percent}% random loss: its own port, so that the loss rules match it alone.
+   */
+  Endpoint withLoss(int percent) {
+    return new Endpoint(id + "-loss" + percent, stack, transport, target, options, idle, spawned, control, percent);
+  }
+
+  /** The series name shown in tables and plots, e.g. {@code bridge/shm[idle=spin]}, {@code bridge/udp[loss=10%]}. */
   String series() {
-    return stack.label() + "/" + transport + (idle.equals("-") ? "" : "[idle=" + idle + "]");
+    return series(stack.label() + "/" + transport, idle, loss);
+  }
+
+  static String series(String stackAndTransport, String idle, int loss) {
+    return stackAndTransport + (idle.equals("-") ? "" : "[idle=" + idle + "]") + (loss == 0 ? "" : "[loss=" + loss + "%]");
+  }
+
+  /** The series of the same endpoint without loss: {@code bridge/udp[loss=10%]} to {@code bridge/udp}. */
+  static String lossFree(String series) {
+    return series.replaceFirst("\\[loss=[0-9]+%]$", "");
   }
 
   /** {@code ID|STACK|TARGET|k=v|...}: the form the bench server takes on its command line. */

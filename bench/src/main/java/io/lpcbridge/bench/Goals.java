@@ -6,7 +6,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
 
-/** The goals of issue 6, judged on a {@link Summary}. */
+/** The goals of issue 6, and those of the udp transport, judged on a {@link Summary}. */
 final class Goals {
   static final int LATENCY_SIZE = 64;
   static final int STREAM_SIZE = 1024;
@@ -16,6 +16,12 @@ final class Goals {
   static final double TCP_SPEEDUP = 1.3;
   static final double SHM_SPEEDUP = 30.0;
   static final double STREAM_MESSAGES = 1_000_000;
+  /** bridge/udp's unary p50 over the plain UDP ping-pong's (socket/udp), at most. */
+  static final double UDP_OVERHEAD_LIMIT = 1.3;
+  /** The loss of the udp throughput goal, in percent each way ({@code --loss}). */
+  static final int LOSS_PERCENT = 10;
+  /** The share of its loss-free server-streaming throughput bridge/udp keeps under that loss, at least. */
+  static final double LOSS_THROUGHPUT = 0.3;
 
   private Goals() {}
 
@@ -25,11 +31,19 @@ final class Goals {
   }
 
   static List<Goal> judge(Summary s) {
+    return judge(s, null);
+  }
+
+  /**
+   * @param lossSkipped why no run with packet loss was made (no {@code --loss}, or nftables
+   *     unusable here), for the loss goal's SKIP; null when runs with loss were asked for and made
+   */
+  static List<Goal> judge(Summary s, String lossSkipped) {
     List<Goal> goals = new ArrayList<>();
     for (String placement : s.placements()) {
       boolean split = placement.startsWith("split");
-      List<Agg> unary =
-          s.aggs().stream().filter(a -> a.placement().equals(placement) && a.ok() && a.is("unary", LATENCY_SIZE, 1, "closed")).toList();
+      List<Agg> unary = s.aggs().stream()
+          .filter(a -> a.placement().equals(placement) && a.ok() && a.loss() == 0 && a.is("unary", LATENCY_SIZE, 1, "closed")).toList();
       // Thread hops: the bridge against stock gRPC on the same socket family (others against gRPC over TCP).
       for (Agg b : unary) {
         if (!b.stack().equals("bridge")) {
@@ -90,8 +104,66 @@ final class Goals {
             String.format(Locale.ROOT, "bridge/unix %,.0f msg/s (%.0f MB/s); floors: %s, %s", st.get().opsPerSec(), st.get().mbPerSec(),
                 floor.apply("raw/unix"), floor.apply("socket/unix"))));
       }
+      udpOverhead(goals, s, placement, unary);
+      udpLoss(goals, s, placement, lossSkipped);
     }
     return goals;
+  }
+
+  /** bridge/udp's unary 64 B p50 over the plain UDP ping-pong's (socket/udp), per run. */
+  private static void udpOverhead(List<Goal> goals, Summary s, String placement, List<Agg> unary) {
+    String socket = "socket/" + BenchPlan.LOSS_TRANSPORT;
+    List<Agg> udp = unary.stream().filter(a -> a.stack().equals("bridge") && a.transport().equals(BenchPlan.LOSS_TRANSPORT)).toList();
+    if (udp.isEmpty()) {
+      goals.add(Goal.skip("udp: bridge/udp unary 64 B p50 <= " + UDP_OVERHEAD_LIMIT + "x " + socket + " (raw UDP ping-pong)", placement,
+          "bridge/udp unary 64 B was not measured (udp not among --transports, or bridge not among --stacks)"));
+      return;
+    }
+    for (Agg b : udp) {
+      String name = "udp: " + b.series() + " unary 64 B p50 <= " + UDP_OVERHEAD_LIMIT + "x " + socket + " (raw UDP ping-pong)";
+      Optional<Agg> f = s.agg(placement, socket, "unary", LATENCY_SIZE, 1, "closed").filter(Agg::ok);
+      List<Double> per = s.perRunValues(b, r -> s.sibling(r, socket, "unary").map(fr -> r.p50() / fr.p50()));
+      String raw = s.agg(placement, b.floor(), "unary", LATENCY_SIZE, 1, "closed").filter(Agg::ok)
+          .map(r -> String.format(Locale.ROOT, "; %s (no RPC layer) p50 %.1f µs", r.series(), r.p50())).orElse("");
+      goals.add(Goal.judge(name, placement, per, UDP_OVERHEAD_LIMIT, false, "x",
+          f.map(fl -> String.format(Locale.ROOT, "%s p50 %.1f µs, %s p50 %.1f µs%s", b.series(), b.p50(), fl.series(), fl.p50(), raw))
+              .orElse(socket + " unary 64 B was not measured in this run (it needs the socket stack)")));
+    }
+  }
+
+  /**
+   * bridge/udp's server-streaming throughput under {@value #LOSS_PERCENT}% loss over the same
+   * endpoint's without loss, per run: at 1 KiB with one stream, else the first server-stream cell
+   * measured under that loss.
+   */
+  private static void udpLoss(List<Goal> goals, Summary s, String placement, String lossSkipped) {
+    String name = "udp server-stream throughput under " + LOSS_PERCENT + "% loss >= " + Math.round(LOSS_THROUGHPUT * 100) + "% of loss-free";
+    List<Agg> lossy = s.aggs().stream()
+        .filter(a -> a.placement().equals(placement) && a.ok() && a.loss() == LOSS_PERCENT && a.kind().equals("server-stream")
+            && a.stack().equals("bridge") && a.transport().equals(BenchPlan.LOSS_TRANSPORT))
+        .toList();
+    if (lossy.isEmpty()) {
+      String failed = s.aggs().stream()
+          .filter(a -> a.placement().equals(placement) && !a.ok() && a.loss() == LOSS_PERCENT && a.kind().equals("server-stream"))
+          .map(a -> a.series() + " " + Sizes.format(a.size()) + " x" + a.concurrency() + ": " + a.error()).findFirst().orElse(null);
+      goals.add(Goal.skip(name, placement, failed != null ? "not measured: " + failed
+          : lossSkipped != null ? lossSkipped
+          : "bridge/udp server-stream under " + LOSS_PERCENT + "% loss was not measured (it takes --loss=" + LOSS_PERCENT + ")"));
+      return;
+    }
+    Agg a = lossy.stream().filter(x -> x.size() == STREAM_SIZE && x.concurrency() == 1).findFirst().orElse(lossy.getFirst());
+    String free = Endpoint.lossFree(a.series());
+    String cell = "server-stream " + Sizes.format(a.size()) + " x" + a.concurrency();
+    Optional<Agg> f = s.agg(placement, free, "server-stream", a.size(), a.concurrency(), a.mode()).filter(Agg::ok);
+    List<Double> per = s.perRunValues(a, r -> s.sibling(r, free, "server-stream").map(fr -> r.opsPerSec() / fr.opsPerSec()));
+    if (per.isEmpty()) {
+      goals.add(Goal.skip(name, placement, "its loss-free sibling " + free + " " + cell + " was not measured in the same run: "
+          + f.map(x -> "no run has both").orElse("it failed or was left out")));
+      return;
+    }
+    goals.add(Goal.judge(name, placement, per, LOSS_THROUGHPUT, true, "x", String.format(Locale.ROOT,
+        "%s: %s %,.0f msg/s, %s %,.0f msg/s; nft dropped %s", cell, a.series(), a.opsPerSec(), free, f.map(Agg::opsPerSec).orElse(0.0),
+        Tables.dropped(a))));
   }
 
   private static void speedup(List<Goal> goals, Summary s, String placement, String bridge, String grpc, double limit, String skip) {

@@ -78,13 +78,14 @@ record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String,
 
   /**
    * Threads of the JVM itself (compilers, collectors, housekeeping) and of the harness's own
-   * control: never on a call's path, and left out of {@link #pathVoluntary}. The JIT compiler
-   * threads in particular wake often while code is still being compiled.
+   * control (and the socket/udp floor's watchdog, which wakes every 100 ms): never on a call's
+   * path, and left out of {@link #pathVoluntary}. The JIT compiler threads in particular wake often
+   * while code is still being compiled.
    */
   private static final java.util.List<String> OFF_PATH = java.util.List.of(
       "C1 CompilerThre", "C2 CompilerThre", "G1 ", "GC Thread", "VM Thread", "VM Periodic", "Service Thread", "Monitor Deflati",
       "Common-Cleaner", "Signal Dispatch", "Finalizer", "Reference Handl", "Notification Th", "Attach Listener", "JFR ",
-      "bench-control", "bench-parent-wa", "bench-server-st", "java");
+      "bench-control", "bench-parent-wa", "bench-server-st", "bench-watchdog", "java");
 
   static boolean onPath(String group) {
     return OFF_PATH.stream().noneMatch(group::startsWith);

@@ -49,7 +49,7 @@ final class Reports {
   }
 
   static final String ROW_HEADER =
-      "run,placement,stack,transport,series,idle,kind,mode,size,concurrency,rate,ops,seconds,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,"
+      "run,placement,stack,transport,series,idle,loss,loss_packets,loss_dropped,kind,mode,size,concurrency,rate,ops,seconds,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,"
           + "ops_per_s,mb_per_s,cpu_client_us,cpu_server_us,wakeups_client,wakeups_server,switches_client,switches_server,"
           + "preemptions_client,preemptions_server,"
           + "threads_client,threads_server,target,error";
@@ -58,7 +58,8 @@ final class Reports {
     StringBuilder b = new StringBuilder(ROW_HEADER).append('\n');
     for (Row r : rows) {
       b.append(String.join(",", List.of(
-          String.valueOf(r.run()), csv(r.placement()), r.stack(), csv(r.transport()), csv(r.series()), csv(r.idle()), r.kind(), r.mode(),
+          String.valueOf(r.run()), csv(r.placement()), r.stack(), csv(r.transport()), csv(r.series()), csv(r.idle()),
+          String.valueOf(r.loss()), String.valueOf(r.lossPackets()), String.valueOf(r.lossDropped()), r.kind(), r.mode(),
           String.valueOf(r.size()), String.valueOf(r.concurrency()), d(r.rate()), String.valueOf(r.ops()), d(r.seconds()),
           d(r.p50()), d(r.p90()), d(r.p99()), d(r.p999()), d(r.max()), d(r.mean()), d(r.opsPerSec()), d(r.mbPerSec()),
           d(r.cpuClient()), d(r.cpuServer()), d(r.wakeupsClient()), d(r.wakeupsServer()), d(r.switchesClient()), d(r.switchesServer()),
@@ -70,18 +71,20 @@ final class Reports {
   }
 
   static final String AGG_HEADER =
-      "placement,series,stack,transport,idle,kind,mode,size,concurrency,runs,p50_us,p99_us,p999_us,max_us,ops_per_s,mb_per_s,"
-          + "cpu_client_us,cpu_server_us,wakeups_client,wakeups_server,hops,x_floor,floor,x_faster_than_grpc,grpc,error";
+      "placement,series,stack,transport,idle,loss,loss_packets,loss_dropped,kind,mode,size,concurrency,runs,p50_us,p99_us,p999_us,max_us,"
+          + "ops_per_s,mb_per_s,cpu_client_us,cpu_server_us,wakeups_client,wakeups_server,hops,x_floor,floor,x_faster_than_grpc,grpc,"
+          + "x_loss_free,error";
 
   static String aggsCsv(List<Agg> aggs) {
     StringBuilder b = new StringBuilder(AGG_HEADER).append('\n');
     for (Agg a : aggs) {
       b.append(String.join(",", List.of(
-          csv(a.placement()), csv(a.series()), a.stack(), csv(a.transport()), csv(a.idle()), a.kind(), a.mode(), String.valueOf(a.size()),
+          csv(a.placement()), csv(a.series()), a.stack(), csv(a.transport()), csv(a.idle()), String.valueOf(a.loss()),
+          String.valueOf(a.lossPackets()), String.valueOf(a.lossDropped()), a.kind(), a.mode(), String.valueOf(a.size()),
           String.valueOf(a.concurrency()), String.valueOf(a.runs()), d(a.p50()), d(a.p99()), d(a.p999()), d(a.max()),
           d(a.opsPerSec()), d(a.mbPerSec()), d(a.cpuClient()), d(a.cpuServer()), d(a.wakeupsClient()), d(a.wakeupsServer()),
           d(a.hops()), d(a.vsFloor()), csv(a.floor() == null ? "" : a.floor()), d(a.vsGrpc()), csv(a.grpc() == null ? "" : a.grpc()),
-          csv(a.error() == null ? "" : a.error()))))
+          d(a.vsLossFree()), csv(a.error() == null ? "" : a.error()))))
           .append('\n');
     }
     return b.toString();
@@ -119,6 +122,12 @@ final class Reports {
         b.append("**Server-streaming Echo/Expand, 1 KiB messages, one stream, placement ").append(p).append("**\n\n");
         b.append(t.markdown()).append('\n');
       }
+      Terminal.Table loss = Tables.loss(s, p);
+      if (!loss.isEmpty()) {
+        b.append("**Under random UDP packet loss (nftables on lo, each way), beside the same endpoint without loss, placement ").append(p)
+            .append("**\n\n");
+        b.append(loss.markdown()).append('\n');
+      }
     }
     b.append("**Goals** (median over runs of a ratio taken within each run)\n\n").append(Tables.goals(goals).markdown());
     return b.toString();
@@ -149,6 +158,10 @@ final class Reports {
       if (!t.isEmpty()) {
         o.println("<h3>Server-streaming Echo/Expand, 1 KiB, one stream</h3>" + table(t, false));
       }
+      Terminal.Table loss = Tables.loss(s, p);
+      if (!loss.isEmpty()) {
+        o.println("<h3>Under random UDP packet loss (nftables on lo, each way), beside the same endpoint without loss</h3>" + table(loss, false));
+      }
       for (Charts.Plot plot : plots.getOrDefault(p, List.of())) {
         o.println("<figure>" + plot.svg() + "<figcaption>" + esc(plot.caption()) + "</figcaption></figure>");
       }
@@ -156,7 +169,11 @@ final class Reports {
     o.println("<h2>Every scenario (medians)</h2>" + table(Tables.all(s), false));
     o.println("<h2>How to read this</h2><ul>"
         + "<li><b>raw/…</b>: the same SPI transport with a plain echo and no RPC layer (the floor under bridge/…); "
-        + "<b>socket/…</b>: JDK blocking sockets (the floor under grpc/… and raw/…); <b>grpc/…</b>: stock grpc-java over Netty.</li>"
+        + "<b>socket/…</b>: JDK blocking sockets (the floor under grpc/… and raw/…; socket/udp is a plain UDP ping-pong, the floor "
+        + "under raw/udp and the reference of the udp latency goal); <b>grpc/…</b>: stock grpc-java over Netty.</li>"
+        + "<li><b>…[loss=N%]</b>: the same endpoint measured with N% of its UDP datagrams dropped at random each way by nftables "
+        + "(<code>--loss</code>); compared only with itself without loss (<b>X LOSS-FREE</b>: throughput with loss over without, "
+        + "same run), never with a floor or stock gRPC.</li>"
         + "<li><b>X FLOOR</b>: p50 (or time per message) over the floor's; <b>X FASTER THAN GRPC</b>: stock gRPC's p50 over this one's "
         + "(same socket family, else gRPC over TCP).</li>"
         + "<li><b>WAKE-UPS/CALL</b>: voluntary context switches per call in the client + server processes (each is a thread that slept and "

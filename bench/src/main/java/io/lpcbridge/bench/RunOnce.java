@@ -1,6 +1,7 @@
 package io.lpcbridge.bench;
 
 import com.google.gson.Gson;
+import io.lpcbridge.transport.Target;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,6 +20,10 @@ import java.util.concurrent.TimeUnit;
  * One run in one placement: a {@link BenchServer} JVM and a {@link BenchClient} JVM, each pinned as
  * the placement says, the client measuring every scenario against the server. Rows stream back as
  * the client prints them.
+ *
+ * <p>Endpoints with {@link Endpoint#loss} get their loss once the server has bound their ports
+ * ({@link LoopbackLoss}, for the whole run: the rules match those ports alone), and each of their
+ * rows gets the datagrams the rules saw and dropped between the scenario's start and its row.
  */
 final class RunOnce {
   private static final Gson GSON = new Gson();
@@ -68,14 +73,42 @@ final class RunOnce {
             .start();
     LIVE.add(server);
     Process client = null;
+    LoopbackLoss loss = null;
     try {
       Map<String, String> bound = awaitReady(server, serverLog);
       List<Endpoint> resolved = new ArrayList<>();
+      Map<String, Integer> lossPorts = new LinkedHashMap<>();
+      Map<Integer, Integer> percentByPort = new LinkedHashMap<>();
       for (Endpoint e : endpoints) {
-        resolved.add(e.spawned() ? spawned(e, run, placement, dir) : e.withTarget(bound.get(e.id())));
+        Endpoint r = e.spawned() ? spawned(e, run, placement, dir) : e.withTarget(bound.get(e.id()));
+        resolved.add(r);
+        if (r.loss() > 0) {
+          int port = Target.parse(r.target()).hostPort(-1).port();
+          lossPorts.put(r.id(), port);
+          percentByPort.put(port, r.loss());
+        }
+      }
+      String notInjected = null;
+      if (!percentByPort.isEmpty()) {
+        try {
+          loss = LoopbackLoss.install(percentByPort);
+        } catch (IOException e) {
+          notInjected = "not measured: the packet loss could not be injected: " + e.getMessage();
+        }
+      }
+      List<Scenario> planned = notInjected == null ? scenarios : scenarios.stream().filter(s -> !lossPorts.containsKey(s.endpoint())).toList();
+      ClientPlan plan = new ClientPlan(run, placement.label(), control.toString(), firstWarmupMillis, resolved, planned);
+      List<Row> unmeasured = new ArrayList<>();
+      if (notInjected != null) {
+        for (Scenario s : scenarios) {
+          if (lossPorts.containsKey(s.endpoint())) {
+            Endpoint e = resolved.stream().filter(x -> x.id().equals(s.endpoint())).findFirst().orElseThrow();
+            unmeasured.add(BenchClient.failed(plan, e, s, notInjected));
+          }
+        }
       }
       Path planFile = dir.resolve("plan-" + run + "-" + placement.name() + ".json");
-      Files.writeString(planFile, GSON.toJson(new ClientPlan(run, placement.label(), control.toString(), firstWarmupMillis, resolved, scenarios)));
+      Files.writeString(planFile, GSON.toJson(plan));
       Path clientLog = dir.resolve("client-" + run + "-" + placement.name() + ".log");
       client =
           new ProcessBuilder(Jvm.command(placement.prefix(true), BenchClient.class, List.of(planFile.toString())))
@@ -83,17 +116,29 @@ final class RunOnce {
               .start();
       LIVE.add(client);
       List<Row> rows = new ArrayList<>();
+      LossCount counting = null;
       try (BufferedReader r = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
           if (line.startsWith("progress ")) {
             String[] p = line.split(" ", 4);
-            listener.progress(Integer.parseInt(p[1]) - 1, Integer.parseInt(p[2]), p.length > 3 ? p[3] : "");
+            int i = Integer.parseInt(p[1]);
+            listener.progress(i - 1, Integer.parseInt(p[2]), p.length > 3 ? p[3] : "");
+            Integer port = i >= 1 && i <= planned.size() ? lossPorts.get(planned.get(i - 1).endpoint()) : null;
+            counting = loss != null && port != null ? LossCount.start(loss, port) : null;
           } else if (line.startsWith("row ")) {
             Row row = GSON.fromJson(line.substring(4), Row.class);
+            if (row.loss() > 0 && counting != null) {
+              row = counting.finish(row);
+            }
+            counting = null;
             rows.add(row);
             listener.row(row);
           }
         }
+      }
+      for (Row row : unmeasured) {
+        rows.add(row);
+        listener.row(row);
       }
       if (!client.waitFor(30, TimeUnit.SECONDS) || client.exitValue() != 0) {
         throw new IOException("the bench client " + (client.isAlive() ? "hung" : "exited with status " + client.exitValue())
@@ -105,6 +150,41 @@ final class RunOnce {
     } finally {
       stop(client);
       stop(server);
+      if (loss != null) {
+        loss.close();
+      }
+    }
+  }
+
+  /** The loss counters of one port from a scenario's start: the row then says how much was dropped. */
+  private record LossCount(LoopbackLoss loss, int port, LoopbackLoss.Counts before, String failure) {
+    static LossCount start(LoopbackLoss loss, int port) {
+      try {
+        return new LossCount(loss, port, loss.counts(port), null);
+      } catch (IOException e) {
+        return new LossCount(loss, port, null, e.getMessage());
+      }
+    }
+
+    /**
+     * The row with the datagrams the rules saw and dropped since {@link #start}; a row whose loss
+     * cannot be shown to have been applied fails, rather than pass for a figure under loss.
+     */
+    Row finish(Row row) {
+      LoopbackLoss.Counts d;
+      try {
+        if (before == null) {
+          throw new IOException(failure);
+        }
+        d = loss.counts(port).minus(before);
+      } catch (IOException e) {
+        return row.ok() ? row.withError("not measured: the packet loss counters cannot be read: " + e.getMessage()) : row;
+      }
+      Row counted = row.withLossCounts(d.packets(), d.dropped());
+      if (counted.ok() && d.packets() == 0) {
+        return counted.withError("not measured: no UDP datagram of port " + port + " passed the loss rules, so no loss was applied");
+      }
+      return counted;
     }
   }
 

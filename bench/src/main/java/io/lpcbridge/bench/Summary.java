@@ -46,15 +46,17 @@ final class Summary {
     Row first = group.getFirst();
     List<Row> ok = group.stream().filter(Row::ok).toList();
     if (ok.isEmpty()) {
-      return new Agg(first.placement(), first.series(), first.stack(), first.transport(), first.idle(), first.kind(), first.mode(),
-          first.size(), first.concurrency(), 0, null, null, null, null, 0, 0, 0, 0, 0, 0, null, null, null, null, null,
+      return new Agg(first.placement(), first.series(), first.stack(), first.transport(), first.idle(), first.loss(), 0, 0, first.kind(),
+          first.mode(), first.size(), first.concurrency(), 0, null, null, null, null, 0, 0, 0, 0, 0, 0, null, null, null, null, null, null,
           Map.of(), Map.of(), first.error());
     }
     Row middle = ok.stream().sorted(java.util.Comparator.comparingDouble(Row::opsPerSec)).toList().get(ok.size() / 2);
     String floor = floorSeries(first);
     String grpc = grpcSeries(first);
+    String lossFree = first.loss() > 0 ? Endpoint.lossFree(first.series()) : null;
     return new Agg(
-        first.placement(), first.series(), first.stack(), first.transport(), first.idle(), first.kind(), first.mode(),
+        first.placement(), first.series(), first.stack(), first.transport(), first.idle(), first.loss(),
+        ok.stream().mapToLong(Row::lossPackets).sum(), ok.stream().mapToLong(Row::lossDropped).sum(), first.kind(), first.mode(),
         first.size(), first.concurrency(), ok.size(),
         medianOf(ok, Row::p50), medianOf(ok, Row::p99), medianOf(ok, Row::p999), medianOf(ok, Row::max),
         median(ok, Row::opsPerSec), median(ok, Row::mbPerSec),
@@ -63,6 +65,7 @@ final class Summary {
         Kind.parse(first.kind()).isLatency() ? perRun(ok, r -> find(r, floor, true).map(f -> r.wakeups() - f.wakeups())) : null,
         perRun(ok, r -> find(r, floor, true).map(f -> cost(r) / cost(f))),
         perRun(ok, r -> find(r, grpc, false).map(g -> cost(g) / cost(r))),
+        perRun(ok, r -> find(r, lossFree, false).map(f -> cost(f) / cost(r))),
         floor, grpc, middle.threadsClient(), middle.threadsServer(), null);
   }
 
@@ -71,18 +74,33 @@ final class Summary {
     return r.p50() != null ? r.p50() : 1.0 / r.opsPerSec();
   }
 
-  /** The floor under a row: raw under bridge, plain sockets under grpc and raw; null for sockets. */
+  /**
+   * The floor under a row: raw under bridge, plain sockets under grpc and raw (JDK datagrams under
+   * raw/udp); null for sockets, and for a row with injected loss (its floors ran without).
+   */
   static String floorSeries(Row r) {
+    if (r.loss() > 0) {
+      return null;
+    }
     return switch (r.stack()) {
       case "bridge" -> "raw/" + r.series().substring("bridge/".length());
       case "grpc" -> "socket/" + r.transport();
-      case "raw" -> r.transport().equals("tcp") || r.transport().equals("unix") ? "socket/" + r.transport() : null;
+      case "raw" -> SOCKET_FAMILIES.contains(r.transport()) ? "socket/" + r.transport() : null;
       default -> null;
     };
   }
 
-  /** The stock-gRPC row a row is compared with: the same socket family, else gRPC over TCP. */
+  /** The socket families of the plain-socket floor ({@link SocketEchoServer}). */
+  static final java.util.Set<String> SOCKET_FAMILIES = java.util.Set.of("tcp", "unix", "udp");
+
+  /**
+   * The stock-gRPC row a row is compared with: the same socket family, else gRPC over TCP; null for
+   * a row with injected loss (stock gRPC ran without).
+   */
   static String grpcSeries(Row r) {
+    if (r.loss() > 0) {
+      return null;
+    }
     return r.transport().equals("unix") ? "grpc/unix" : "grpc/tcp";
   }
 

@@ -31,7 +31,7 @@ final class Tables {
   static Terminal.Table throughput(Summary s, String placement, String kind, int size, int concurrency) {
     Terminal.Table t = new Terminal.Table("SERIES", "MSG/S>", "MB/S>", "CPU µs/MSG C+S>", "X FLOOR>", "X FASTER THAN GRPC>");
     for (Agg a : s.aggs()) {
-      if (!a.placement().equals(placement) || !a.is(kind, size, concurrency, "closed")) {
+      if (!a.placement().equals(placement) || !a.is(kind, size, concurrency, "closed") || a.loss() > 0) {
         continue;
       }
       if (!a.ok()) {
@@ -41,6 +41,34 @@ final class Tables {
       t.row(a.series(), num(a.opsPerSec()), f1(a.mbPerSec()), f2(a.cpuClient()) + "+" + f2(a.cpuServer()), x(a.vsFloor()), x(a.vsGrpc()));
     }
     return t;
+  }
+
+  /**
+   * Every row measured under injected packet loss ({@code --loss}) in one placement, beside the same
+   * endpoint without loss, with the loss nftables actually applied.
+   */
+  static Terminal.Table loss(Summary s, String placement) {
+    Terminal.Table t = new Terminal.Table(
+        "SERIES", "KIND", "SIZE>", "IN FLIGHT>", "MSG/S>", "LOSS-FREE MSG/S>", "X LOSS-FREE>", "DROPPED BY NFT (BOTH WAYS)>");
+    for (Agg a : s.aggs()) {
+      if (!a.placement().equals(placement) || a.loss() == 0) {
+        continue;
+      }
+      if (!a.ok()) {
+        t.row(a.series(), a.kind(), Sizes.format(a.size()), a.concurrency(), "error: " + a.error(), "", "", "");
+        continue;
+      }
+      String free = s.agg(placement, Endpoint.lossFree(a.series()), a.kind(), a.size(), a.concurrency(), a.mode()).filter(Agg::ok)
+          .map(f -> num(f.opsPerSec())).orElse("not measured");
+      t.row(a.series(), a.kind(), Sizes.format(a.size()), a.concurrency(), num(a.opsPerSec()), free, x(a.vsLossFree()), dropped(a));
+    }
+    return t;
+  }
+
+  /** {@code 1,234 of 12,345 (10.0%)}: the datagrams the loss rules dropped, of those they saw. */
+  static String dropped(Agg a) {
+    return String.format(Locale.ROOT, "%,d of %,d (%s)", a.lossDropped(), a.lossPackets(),
+        a.lossApplied() == null ? "none counted" : String.format(Locale.ROOT, "%.1f%%", a.lossApplied()));
   }
 
   /** Every summary row. */

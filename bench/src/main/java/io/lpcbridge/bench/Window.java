@@ -20,6 +20,8 @@ final class Window {
   private volatile int phase = WARMUP;
   private final Recorder latency = new Recorder(3);
   private final LongAdder ops = new LongAdder();
+  /** Operations completed during warm-up, to tell when the code paths have warmed. */
+  private final LongAdder warmOps = new LongAdder();
   /** Calls, streams or loops still running; the scenario ends when this reaches zero after stop. */
   final AtomicInteger active = new AtomicInteger();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -30,16 +32,22 @@ final class Window {
 
   /** One exchange that took {@code nanos}. */
   void record(long nanos) {
-    if (phase == MEASURE) {
+    int p = phase;
+    if (p == MEASURE) {
       latency.recordValue(Math.max(0, nanos));
       ops.increment();
+    } else if (p == WARMUP) {
+      warmOps.increment();
     }
   }
 
   /** {@code n} messages moved (throughput kinds). */
   void count(long n) {
-    if (phase == MEASURE) {
+    int p = phase;
+    if (p == MEASURE) {
       ops.add(n);
+    } else if (p == WARMUP) {
+      warmOps.add(n);
     }
   }
 
@@ -68,6 +76,11 @@ final class Window {
 
   long ops() {
     return ops.sum();
+  }
+
+  /** Operations completed so far during warm-up. */
+  long warmOps() {
+    return warmOps.sum();
   }
 
   void stop() {

@@ -15,7 +15,7 @@ class SummaryTest {
 
   private static Row unary(int run, String series, double p50, double wakeups) {
     String[] p = series.split("/");
-    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", "unary", "closed", 64, 1, 0, 1000, 1, p50, p50, p50 * 2, p50 * 3, p50 * 4,
+    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", 0, 0, 0, "unary", "closed", 64, 1, 0, 1000, 1, p50, p50, p50 * 2, p50 * 3, p50 * 4,
         p50, 1e6 / p50, 0.064e6 / p50, 10, 10, wakeups / 2, wakeups / 2, wakeups, wakeups, 0, 0, Map.of(), Map.of(), null);
   }
 
