@@ -1,9 +1,8 @@
 package io.lpcbridge.transport.shm;
 
 import io.lpcbridge.transport.Target;
+import io.lpcbridge.transport.unix.SocketFiles;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -14,10 +13,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.regex.Pattern;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.AddressAlreadyInUseSocketException;
-import org.newsclub.net.unix.ConnectionRefusedSocketException;
 
 /**
  * Where the Unix socket for {@code shm://NAME} lives, and binding it.
@@ -34,9 +29,6 @@ final class Rendezvous {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   /** sun_path holds 108 bytes with its terminating NUL. */
   private static final int MAX_SOCKET_PATH = 107;
-  private static final int S_IFMT = 0170000;
-  private static final int S_IFSOCK = 0140000;
-  private static final int BIND_ATTEMPTS = 3;
   static final long STALE_AGE_MILLIS = 10_000;
 
   private Rendezvous() {}
@@ -134,74 +126,12 @@ final class Rendezvous {
 
   /**
    * Binds and listens on {@code path}, replacing a stale socket file (nobody listening) but never a
-   * live one or anything that is not a socket.
+   * live one or anything that is not a socket ({@link SocketFiles#bind}).
    *
    * @param openToOthers mode 0666 on the socket (peers are checked by credentials) instead of 0600
    */
   static AFUNIXServerSocketChannel bind(Path path, boolean openToOthers, int backlog) throws IOException {
-    requireSocketOrNothing(path);
-    for (int attempt = 1; ; attempt++) {
-      AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open();
-      try {
-        // junixsocket's reuse-address would silently move a live server's socket aside.
-        server.socket().setReuseAddress(false);
-        server.setDeleteOnClose(false);
-        server.bind(AFUNIXSocketAddress.of(path), backlog);
-      } catch (AddressAlreadyInUseSocketException e) {
-        server.close();
-        if (attempt == BIND_ATTEMPTS || !isStale(path)) {
-          BindException inUse = new BindException("address in use: a server is already listening on " + path);
-          inUse.initCause(e);
-          throw inUse;
-        }
-        Files.deleteIfExists(path);
-        continue;
-      } catch (IOException | RuntimeException e) {
-        server.close();
-        throw e;
-      }
-      try {
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(openToOthers ? "rw-rw-rw-" : "rw-------"));
-      } catch (IOException | RuntimeException e) {
-        server.close();
-        Files.deleteIfExists(path);
-        throw new IOException("cannot set the mode of rendezvous socket " + path + ": " + e.getMessage(), e);
-      }
-      return server;
-    }
-  }
-
-  private static boolean isStale(Path path) throws IOException {
-    try {
-      requireSocket(path);
-    } catch (NoSuchFileException gone) {
-      return true;
-    }
-    try (AFUNIXSocketChannel probe = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path))) {
-      return false;
-    } catch (ConnectionRefusedSocketException refused) {
-      return true;
-    } catch (SocketException e) {
-      if (Files.notExists(path, LinkOption.NOFOLLOW_LINKS)) {
-        return true;
-      }
-      throw e;
-    }
-  }
-
-  private static void requireSocketOrNothing(Path path) throws IOException {
-    try {
-      requireSocket(path);
-    } catch (NoSuchFileException nothing) {
-      // Free to bind.
-    }
-  }
-
-  private static void requireSocket(Path path) throws IOException {
-    int mode = ((Number) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS)).intValue();
-    if ((mode & S_IFMT) != S_IFSOCK) {
-      throw new BindException("cannot bind " + path + ": a file that is not a socket is in the way; not removing it");
-    }
+    return SocketFiles.bind(path, PosixFilePermissions.fromString(openToOthers ? "rw-rw-rw-" : "rw-------"), backlog);
   }
 
   /**
@@ -219,7 +149,7 @@ final class Rendezvous {
     try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.sock")) {
       for (Path p : files) {
         try {
-          if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff && isSocket(p) && isStale(p)) {
+          if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff && SocketFiles.isSocket(p) && SocketFiles.isStale(p)) {
             Files.deleteIfExists(p);
             removed++;
           }
@@ -233,24 +163,13 @@ final class Rendezvous {
     return removed;
   }
 
-  private static boolean isSocket(Path p) throws IOException {
-    int mode = ((Number) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS)).intValue();
-    return (mode & S_IFMT) == S_IFSOCK;
-  }
-
   /** The identity (device and inode) of the file at {@code path}, or null. */
   static Object fileKey(Path path) {
-    try {
-      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-    } catch (IOException e) {
-      return null;
-    }
+    return SocketFiles.fileKey(path);
   }
 
   /** Removes {@code path} if it is still the file {@code key} identifies, not a successor's. */
   static void removeIfSame(Path path, Object key) throws IOException {
-    if (key != null && key.equals(fileKey(path))) {
-      Files.deleteIfExists(path);
-    }
+    SocketFiles.removeIfSame(path, key);
   }
 }

@@ -14,8 +14,11 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.AddressAlreadyInUseSocketException;
 import org.newsclub.net.unix.ConnectionRefusedSocketException;
 
-/** Binding a server socket to a path: stale files, live servers, permissions, removal. */
-final class SocketFiles {
+/**
+ * Binding a server socket to a path: stale files, live servers, permissions, removal. Public for
+ * the other transports that listen on a Unix socket file (shm's rendezvous socket).
+ */
+public final class SocketFiles {
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
   private static final int BIND_ATTEMPTS = 3;
@@ -38,6 +41,12 @@ final class SocketFiles {
    * file is probed again here before giving up, so recovery does not depend on that detail.
    */
   static AFUNIXServerSocketChannel bind(Path path, AccessMode mode, int backlog) throws IOException {
+    return bind(path, mode.permissions(), backlog);
+  }
+
+  /** {@link #bind(Path, AccessMode, int)} with the socket file's permissions given directly. */
+  public static AFUNIXServerSocketChannel bind(Path path, java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions, int backlog)
+      throws IOException {
     requireSocketOrNothing(path);
     for (int attempt = 1; ; attempt++) {
       AFUNIXServerSocketChannel server = AFUNIXServerSocketChannel.open();
@@ -60,11 +69,13 @@ final class SocketFiles {
         throw e;
       }
       try {
-        Files.setPosixFilePermissions(path, mode.permissions());
+        Files.setPosixFilePermissions(path, permissions);
       } catch (IOException | RuntimeException e) {
         server.close();
         Files.deleteIfExists(path);
-        throw new IOException("cannot set mode " + mode + " on socket file " + path + ": " + e.getMessage(), e);
+        throw new IOException(
+            "cannot set mode " + java.nio.file.attribute.PosixFilePermissions.toString(permissions) + " on socket file " + path + ": "
+                + e.getMessage(), e);
       }
       return server;
     }
@@ -75,7 +86,7 @@ final class SocketFiles {
    *
    * @throws IOException if something other than a socket is there, naming it
    */
-  private static boolean isStale(Path path) throws IOException {
+  public static boolean isStale(Path path) throws IOException {
     try {
       requireSocket(path);
     } catch (NoSuchFileException gone) {
@@ -108,7 +119,7 @@ final class SocketFiles {
     }
   }
 
-  static boolean isSocket(Path path) throws IOException {
+  public static boolean isSocket(Path path) throws IOException {
     try {
       int mode = ((Number) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS)).intValue();
       return (mode & S_IFMT) == S_IFSOCK;
@@ -119,7 +130,7 @@ final class SocketFiles {
   }
 
   /** The identity of the file at {@code path} (device and inode), or null if there is none. */
-  static Object fileKey(Path path) {
+  public static Object fileKey(Path path) {
     try {
       return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     } catch (IOException e) {
@@ -128,7 +139,7 @@ final class SocketFiles {
   }
 
   /** Removes {@code path} if it is still the file {@code key} identifies, not a successor's. */
-  static void removeIfSame(Path path, Object key) throws IOException {
+  public static void removeIfSame(Path path, Object key) throws IOException {
     if (key != null && key.equals(fileKey(path))) {
       Files.deleteIfExists(path);
     }
