@@ -75,7 +75,7 @@ public class RecordingHandler implements MessageHandler {
       Thread.currentThread().interrupt();
       violations.add("onMessage reaction interrupted");
     } catch (Exception e) {
-      violations.add("onMessage reaction threw " + e);
+      violations.add("onMessage reaction threw " + e + " at " + java.util.Arrays.toString(java.util.Arrays.copyOf(e.getStackTrace(), Math.min(8, e.getStackTrace().length))));
     } finally {
       inOnMessage.decrementAndGet();
     }
@@ -106,7 +106,8 @@ public class RecordingHandler implements MessageHandler {
       byte[] m = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
       if (m == null) {
         fail("no message within " + timeout + " (" + received.get() + " received so far"
-            + (isClosed() ? ", connection closed with cause " + closeCause.get() : "") + ")");
+            + (isClosed() ? ", connection closed with cause " + closeCause.get() : "")
+            + (violations.isEmpty() ? "" : "; contract violations: " + violations) + ")");
       }
       return m;
     } catch (InterruptedException e) {
