@@ -1,21 +1,19 @@
 package io.lpcbridge.bench;
 
+import io.lpcbridge.cli.CliSupport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -115,21 +113,21 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    Terminal term = new Terminal(spec.commandLine().getErr(), Terminal.stderrIsTerminal());
+    Terminal term = new Terminal(spec.commandLine().getErr(), CliSupport.stderrIsTerminal());
     Settings s = settings();
     Path scratch = Files.createTempDirectory(
         Path.of(System.getProperty("java.io.tmpdir")), "bridge-bench-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Thread cleanup = new Thread(() -> {
       RunOnce.killAll();
       LoopbackLoss.removeAll();
-      deleteTree(scratch);
+      CliSupport.deleteTree(scratch);
     }, "bridge-bench-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       return run(s, scratch, stdout, term);
     } finally {
       term.clear();
-      deleteTree(scratch);
+      CliSupport.deleteTree(scratch);
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException shuttingDown) {
@@ -390,20 +388,4 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      // Best effort: leftovers in the temp directory harm nobody.
-    }
-  }
 }

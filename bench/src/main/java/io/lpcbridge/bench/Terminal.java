@@ -1,9 +1,6 @@
 package io.lpcbridge.bench;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,16 +29,6 @@ final class Terminal {
       // 80 it is.
     }
     this.columns = c;
-  }
-
-  /** Whether stderr is a terminal: {@link System#console()} only answers for stdin and stdout. */
-  static boolean stderrIsTerminal() {
-    try {
-      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
-    } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      return false;
-    }
   }
 
   /** A step worth a line of its own in a log; on a terminal it replaces the bar for a moment. */

@@ -27,7 +27,7 @@ class BenchQuickSmokeTest {
   @Test
   void quickRunPrintsTheTablesAndGoalsAndWritesEveryReport() throws Exception {
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "bench-smoke");
-    BenchCommand.deleteTree(dir);
+    io.lpcbridge.cli.CliSupport.deleteTree(dir);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cl = new CommandLine(new BenchCommand());

@@ -43,7 +43,7 @@ public final class BridgeCli implements Callable<Integer> {
   public static void main(String[] args) {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
-    int code = run(args, out, err, Progress.stderrIsTerminal());
+    int code = run(args, out, err, CliSupport.stderrIsTerminal());
     out.flush();
     err.flush();
     System.exit(code);

@@ -1,23 +1,19 @@
 package io.lpcbridge.cli;
 
-import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.Transports;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -71,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
               if (c != null) {
                 c.close();
               }
-              deleteTree(dir);
+              CliSupport.deleteTree(dir);
             },
             "bridge-demo-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
@@ -104,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
       return 0;
     } finally {
       progress.done();
-      deleteTree(dir);
+      CliSupport.deleteTree(dir);
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException shuttingDown) {
@@ -182,20 +178,4 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      // Best effort: a leftover socket file in the temp directory harms nobody.
-    }
-  }
 }

@@ -1,9 +1,6 @@
 package io.lpcbridge.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Progress on stderr for anything slower than a second: an in-place bar redrawn with {@code \r}
@@ -23,19 +20,6 @@ final class Progress {
   Progress(PrintWriter err, boolean terminal) {
     this.err = err;
     this.terminal = terminal;
-  }
-
-  /**
-   * Whether this process's stderr is a terminal. {@link System#console()} answers for stdin and
-   * stdout only, so ask the kernel which file fd 2 is.
-   */
-  static boolean stderrIsTerminal() {
-    try {
-      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
-    } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      return false;
-    }
   }
 
   private static int columns() {

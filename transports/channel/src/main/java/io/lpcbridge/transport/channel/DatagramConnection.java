@@ -2,6 +2,7 @@ package io.lpcbridge.transport.channel;
 
 import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Connection;
+import io.lpcbridge.transport.HandlerCallbacks;
 import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.MessageTooLargeException;
 import io.lpcbridge.transport.TransportOptions;
@@ -57,9 +58,7 @@ final class DatagramConnection implements Connection {
   /** Set once, under lifecycleLock. */
   private volatile MessageHandler handler;
 
-  private final Object callbackLock = new Object();
-  /** Guarded by callbackLock. */
-  private boolean closedDelivered;
+  private final HandlerCallbacks callbacks = new HandlerCallbacks(this);
 
   /** Reader thread only: the peer has sent READY (or none is awaited). */
   private boolean peerReady;
@@ -325,30 +324,10 @@ final class DatagramConnection implements Connection {
   }
 
   private void deliverClosed(Throwable cause) {
-    synchronized (callbackLock) {
-      closedDelivered = true;
-      try {
-        handler.onClosed(cause);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "onClosed threw on " + this, e);
-      }
-    }
+    callbacks.closed(handler, cause);
   }
 
   private void deliverWritable() {
-    MessageHandler h = handler;
-    if (h == null) {
-      return;
-    }
-    synchronized (callbackLock) {
-      if (closedDelivered) {
-        return;
-      }
-      try {
-        h.onWritable();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "onWritable threw on " + this, e);
-      }
-    }
+    callbacks.writable(handler);
   }
 }

@@ -4,11 +4,10 @@ import static io.lpcbridge.transport.channel.Datagrams.FIRST;
 import static io.lpcbridge.transport.channel.Datagrams.HEADER_BYTES;
 import static io.lpcbridge.transport.channel.Datagrams.LAST;
 
+import io.lpcbridge.transport.WriteWatermark;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -25,13 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A writer may start {@linkplain #DatagramWriter gated}: everything queues until {@link
  * #ungate}, for a server that must not send before its client is connected.
  *
- * <p>Backpressure as in {@link FrameWriter}: {@link #queuedBytes} above the high-water mark turns
+ * <p>Backpressure as in {@link FrameWriter}: the {@link WriteWatermark} above the high-water mark turns
  * the writer unwritable; draining to half of it calls {@code onWritable} once, outside the lock.
  */
 final class DatagramWriter {
   private final DatagramIo io;
   private final int fragmentBytes;
-  private final int highWaterMark;
   private final Runnable wakeReader;
   private final Runnable onWritable;
 
@@ -46,8 +44,7 @@ final class DatagramWriter {
   private int stagedPayload;
   /** Guarded by lock. */
   private boolean gated;
-  private final AtomicLong queuedBytes = new AtomicLong();
-  private final AtomicBoolean writable = new AtomicBoolean(true);
+  private final WriteWatermark watermark;
   /** Written under lock. */
   private volatile boolean blocked;
   /** Written under lock. */
@@ -75,7 +72,7 @@ final class DatagramWriter {
   DatagramWriter(DatagramIo io, int highWaterMark, boolean gated, Runnable wakeReader, Runnable onWritable) {
     this.io = io;
     this.fragmentBytes = io.maxDatagramSize() - HEADER_BYTES;
-    this.highWaterMark = highWaterMark;
+    this.watermark = new WriteWatermark(highWaterMark);
     this.gated = gated;
     this.wakeReader = wakeReader;
     this.onWritable = onWritable;
@@ -164,7 +161,7 @@ final class DatagramWriter {
         return false;
       }
       staged = false;
-      queuedBytes.addAndGet(-stagedPayload);
+      watermark.sent(stagedPayload);
     }
     for (Pending p; (p = queue.peekFirst()) != null; ) {
       int length = p.message.capacity();
@@ -181,7 +178,7 @@ final class DatagramWriter {
         markBlocked();
         return false;
       }
-      queuedBytes.addAndGet(-n);
+      watermark.sent(n);
     }
     blocked = false;
     return true;
@@ -195,13 +192,11 @@ final class DatagramWriter {
   }
 
   private void queued(int bytes) {
-    if (queuedBytes.addAndGet(bytes) > highWaterMark) {
-      writable.set(false);
-    }
+    watermark.queued(bytes);
   }
 
   private void maybeWritable() {
-    if (!writable.get() && queuedBytes.get() <= highWaterMark / 2 && !shut && writable.compareAndSet(false, true)) {
+    if (!shut && watermark.becameWritable()) {
       onWritable.run();
     }
   }
@@ -301,7 +296,7 @@ final class DatagramWriter {
           // The peer is gone or the channel broken: nobody to tell.
         }
       }
-      return queuedBytes.getAndSet(0);
+      return watermark.clear();
     } finally {
       lock.unlock();
     }
@@ -327,10 +322,10 @@ final class DatagramWriter {
   }
 
   boolean isWritable() {
-    return writable.get() && !shut;
+    return watermark.isWritable() && !shut;
   }
 
   long queuedBytes() {
-    return queuedBytes.get();
+    return watermark.queued();
   }
 }

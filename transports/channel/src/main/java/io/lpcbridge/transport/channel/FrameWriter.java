@@ -2,12 +2,11 @@ package io.lpcbridge.transport.channel;
 
 import static io.lpcbridge.transport.channel.Frames.HEADER_BYTES;
 
+import io.lpcbridge.transport.WriteWatermark;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -37,7 +36,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <h2>Backpressure</h2>
  *
- * {@link #queuedBytes} counts bytes in both queues. Above {@code highWaterMark} the writer turns
+ * The {@link WriteWatermark} counts bytes in both queues. Above {@code highWaterMark} the writer turns
  * unwritable; when it drains to half of that, {@code onWritable} runs once, on whichever thread
  * drained it, outside the lock (so the callback may send).
  */
@@ -45,15 +44,13 @@ final class FrameWriter {
   private static final int GATHER_LIMIT = 64;
 
   private final StreamIo io;
-  private final int highWaterMark;
   private final Runnable wakeReader;
   private final Runnable onWritable;
 
   private final ReentrantLock lock = new ReentrantLock();
   /** Frames queued by senders that did not get the lock. Multi-producer; drained under the lock. */
   private final ConcurrentLinkedQueue<ByteBuffer> incoming = new ConcurrentLinkedQueue<>();
-  private final AtomicLong queuedBytes = new AtomicLong();
-  private final AtomicBoolean writable = new AtomicBoolean(true);
+  private final WriteWatermark watermark;
   /** The channel took less than offered; the reader thread finishes the flush. Written under lock. */
   private volatile boolean blocked;
   /** Nothing more goes out, in order or after a failure. Written under lock. */
@@ -76,7 +73,7 @@ final class FrameWriter {
    */
   FrameWriter(StreamIo io, int highWaterMark, Runnable wakeReader, Runnable onWritable) {
     this.io = io;
-    this.highWaterMark = highWaterMark;
+    this.watermark = new WriteWatermark(highWaterMark);
     this.wakeReader = wakeReader;
     this.onWritable = onWritable;
   }
@@ -174,7 +171,7 @@ final class FrameWriter {
       while (!outbound.isEmpty() && !outbound.peekFirst().hasRemaining()) {
         outbound.pollFirst();
       }
-      queuedBytes.addAndGet(-written);
+      watermark.sent(written);
       if (written < offered) {
         markBlocked();
         return false;
@@ -199,10 +196,8 @@ final class FrameWriter {
   }
 
   private void queued(int bytes) {
-    if (queuedBytes.addAndGet(bytes) > highWaterMark) {
-      // A drain racing with this is caught by maybeWritable() in afterUnlock().
-      writable.set(false);
-    }
+    // A drain racing with this is caught by maybeWritable() in afterUnlock().
+    watermark.queued(bytes);
   }
 
   private void afterUnlock() {
@@ -221,10 +216,7 @@ final class FrameWriter {
   }
 
   private void maybeWritable() {
-    if (!writable.get()
-        && queuedBytes.get() <= highWaterMark / 2
-        && !shut
-        && writable.compareAndSet(false, true)) {
+    if (!shut && watermark.becameWritable()) {
       onWritable.run();
     }
   }
@@ -282,7 +274,7 @@ final class FrameWriter {
       shut = true;
       outbound.clear();
       incoming.clear();
-      return queuedBytes.getAndSet(0);
+      return watermark.clear();
     } finally {
       lock.unlock();
     }
@@ -308,12 +300,12 @@ final class FrameWriter {
   }
 
   boolean isWritable() {
-    return writable.get() && !shut;
+    return watermark.isWritable() && !shut;
   }
 
   /** Bytes queued, for tests and diagnostics. */
   long queuedBytes() {
-    return queuedBytes.get();
+    return watermark.queued();
   }
 
   private static ByteBuffer frameCopy(ByteBuffer message, int position, int length) {

@@ -2,6 +2,7 @@ package io.lpcbridge.transport.channel;
 
 import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Connection;
+import io.lpcbridge.transport.HandlerCallbacks;
 import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.MessageTooLargeException;
 import io.lpcbridge.transport.PeerCredentials;
@@ -59,9 +60,7 @@ final class StreamConnection implements Connection {
   /** Set once, under lifecycleLock. */
   private volatile MessageHandler handler;
 
-  private final Object callbackLock = new Object();
-  /** Guarded by callbackLock; onWritable is not called once it is set. */
-  private boolean closedDelivered;
+  private final HandlerCallbacks callbacks = new HandlerCallbacks(this);
 
   StreamConnection(
       StreamIo io,
@@ -256,30 +255,10 @@ final class StreamConnection implements Connection {
   }
 
   private void deliverClosed(Throwable cause) {
-    synchronized (callbackLock) {
-      closedDelivered = true;
-      try {
-        handler.onClosed(cause);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "onClosed threw on " + this, e);
-      }
-    }
+    callbacks.closed(handler, cause);
   }
 
   private void deliverWritable() {
-    MessageHandler h = handler;
-    if (h == null) {
-      return;
-    }
-    synchronized (callbackLock) {
-      if (closedDelivered) {
-        return;
-      }
-      try {
-        h.onWritable();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "onWritable threw on " + this, e);
-      }
-    }
+    callbacks.writable(handler);
   }
 }

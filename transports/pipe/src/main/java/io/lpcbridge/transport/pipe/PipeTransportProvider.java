@@ -1,20 +1,16 @@
 package io.lpcbridge.transport.pipe;
 
 import io.lpcbridge.nativeio.Fds;
-import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Listener;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
-import io.lpcbridge.transport.TransportProvider;
-import io.lpcbridge.transport.TransportUnavailableException;
 import io.lpcbridge.transport.channel.ChildConnections;
-import io.lpcbridge.transport.channel.ChildTarget;
+import io.lpcbridge.transport.channel.ChildProcessTransportProvider;
 import io.lpcbridge.transport.channel.FdConnections;
 import io.lpcbridge.transport.channel.InProcessEndpoints;
 import java.io.IOException;
-import java.util.Optional;
-import java.util.Set;
+import java.util.List;
 
 /**
  * {@code pipe:}: the parent launches a child command and calls it over the child's stdin and
@@ -44,36 +40,26 @@ import java.util.Set;
  * ({@code inherit}, {@code discard} or a file; see {@link ChildConnections#CHILD_STDERR_OPTION}),
  * {@code exitWithParent} (the child's side; default true).
  */
-public final class PipeTransportProvider implements TransportProvider {
+public final class PipeTransportProvider extends ChildProcessTransportProvider {
   static final String NAME = "pipe";
-  static final String SCHEME = "pipe";
-  static final String CHILD_SIDE = "stdio";
-  /** Child side: exit once the connection to the parent closes. */
-  static final String EXIT_WITH_PARENT = "exitWithParent";
 
   static final InProcessEndpoints IN_PROCESS = new InProcessEndpoints(NAME);
 
   private static final Throwable UNAVAILABLE = probe();
 
-  public PipeTransportProvider() {}
+  public PipeTransportProvider() {
+    super(NAME, "stdio", "child", IN_PROCESS, UNAVAILABLE);
+  }
 
   private static Throwable probe() {
     try {
-      Fds.closeQuietly(Fds.pipe(0)[0]);
+      int[] p = Fds.pipe(0);
+      Fds.close(p[0]);
+      Fds.close(p[1]);
       return null;
     } catch (Throwable t) {
       return t;
     }
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Set<String> schemes() {
-    return Set.of(SCHEME);
   }
 
   @Override
@@ -82,75 +68,17 @@ public final class PipeTransportProvider implements TransportProvider {
   }
 
   @Override
-  public java.util.Optional<Target> childServeTarget() {
-    return java.util.Optional.of(Target.of(name(), "stdio"));
+  protected Listener listenChildSide(Target target, TransportOptions options, boolean exitWithParent) throws IOException {
+    return StdioListener.takeOverStdio(target, options, exitWithParent);
   }
 
   @Override
-  public Target spawnTarget(java.util.List<String> command) {
-    return io.lpcbridge.transport.channel.ChildTarget.spawning(name(), command);
+  protected Connection launch(List<String> command, Target target, TransportOptions options) throws IOException {
+    return PipeLauncher.launch(command, target, options);
   }
 
   @Override
-  public Set<Capability> capabilities() {
-    return Set.of(Capability.SPAWNS_PEER);
-  }
-
-  @Override
-  public Set<String> supportedOptions() {
-    return Set.of(ChildTarget.COMMAND_OPTION, ChildConnections.CHILD_STDERR_OPTION, EXIT_WITH_PARENT);
-  }
-
-  @Override
-  public boolean isAvailable() {
-    return UNAVAILABLE == null;
-  }
-
-  @Override
-  public Optional<Throwable> unavailabilityCause() {
-    return Optional.ofNullable(UNAVAILABLE);
-  }
-
-  @Override
-  public Listener listen(Target target, TransportOptions options) throws IOException {
-    ChildTarget t = check(target, options);
-    if (t.isInProcess()) {
-      return IN_PROCESS.bind(t.inProcessName(), target);
-    }
-    if (!t.childSide()) {
-      throw new IllegalArgumentException(
-          "cannot listen on '" + target + "': a pipe: target with a command is for the parent, which connects to it;"
-              + " the child it starts listens on pipe:" + CHILD_SIDE);
-    }
-    return StdioListener.takeOverStdio(target, options, options.getBoolean(EXIT_WITH_PARENT, true));
-  }
-
-  @Override
-  public Connection connect(Target target, TransportOptions options) throws IOException {
-    ChildTarget t = check(target, options);
-    if (t.childSide()) {
-      throw new IllegalArgumentException(
-          "cannot connect to '" + target + "': pipe:" + CHILD_SIDE + " is the child's side, which listens"
-              + " (bridge serve --target pipe:" + CHILD_SIDE + "); the parent connects to pipe:<command line>");
-    }
-    if (t.isInProcess()) {
-      return IN_PROCESS.connect(t.inProcessName(), target, () -> PipeLauncher.inProcessPair(target, options));
-    }
-    return PipeLauncher.launch(t.command(), target, options);
-  }
-
-  private ChildTarget check(Target target, TransportOptions options) throws IOException {
-    if (!SCHEME.equals(target.scheme())) {
-      throw new IllegalArgumentException("target '" + target + "' is not a " + SCHEME + ": target");
-    }
-    options.checkKnown(NAME, supportedOptions());
-    options.maxMessageSize();
-    options.getBoolean(EXIT_WITH_PARENT, true);
-    ChildTarget t = ChildTarget.parse(target, CHILD_SIDE, options.get(ChildTarget.COMMAND_OPTION, null));
-    if (UNAVAILABLE != null) {
-      throw new TransportUnavailableException(
-          "transport pipe for '" + target + "' is not available here: " + UNAVAILABLE.getMessage(), UNAVAILABLE);
-    }
-    return t;
+  protected Connection[] inProcessPair(Target target, TransportOptions options) throws IOException {
+    return PipeLauncher.inProcessPair(target, options);
   }
 }

@@ -1,48 +1,26 @@
 package io.lpcbridge.transport.pipe;
 
 import io.lpcbridge.nativeio.Fds;
-import io.lpcbridge.transport.Capability;
-import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Listener;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
-import io.lpcbridge.transport.channel.ChildConnections;
-import io.lpcbridge.transport.channel.FdConnections;
+import io.lpcbridge.transport.channel.ChildSideListener;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Set;
 
 /**
  * {@code pipe:stdio}: the child's side. Binding takes stdin and stdout over (each moved to a private
  * descriptor; stdin then reads /dev/null and stdout goes to stderr), so later prints cannot reach
- * the parent as garbage. {@link #start} writes the ready preamble and hands the one connection to
- * the acceptor.
+ * the parent as garbage; a {@link ChildSideListener} then serves the one connection on them.
  */
-final class StdioListener implements Listener {
+final class StdioListener {
   private static final Object TAKEN_LOCK = new Object();
   /** Guarded by TAKEN_LOCK: stdio can be taken over once per process. */
   private static boolean taken;
 
-  private final Target target;
-  private final TransportOptions options;
-  private final boolean exitWithParent;
-  private final Object lock = new Object();
-  /** Guarded by lock; -1 once handed over or closed. */
-  private int in;
-  /** Guarded by lock; -1 once handed over or closed. */
-  private int out;
-  /** Guarded by lock. */
-  private boolean started;
+  private StdioListener() {}
 
-  private StdioListener(Target target, TransportOptions options, boolean exitWithParent, int in, int out) {
-    this.target = target;
-    this.options = options;
-    this.exitWithParent = exitWithParent;
-    this.in = in;
-    this.out = out;
-  }
-
-  static StdioListener takeOverStdio(Target target, TransportOptions options, boolean exitWithParent) throws IOException {
+  static Listener takeOverStdio(Target target, TransportOptions options, boolean exitWithParent) throws IOException {
     synchronized (TAKEN_LOCK) {
       if (taken) {
         throw new java.net.BindException("address in use: this process already serves " + target);
@@ -63,7 +41,7 @@ final class StdioListener implements Listener {
         Fds.close(devNull);
       }
       taken = true;
-      return new StdioListener(target, options, exitWithParent, in, out);
+      return new ChildSideListener(PipeTransportProvider.NAME, target, options, exitWithParent, in, out);
     }
   }
 
@@ -76,66 +54,5 @@ final class StdioListener implements Listener {
       case 0020000 -> "a terminal or character device";
       default -> "a file of type 0" + Integer.toOctalString(s.type());
     };
-  }
-
-  @Override
-  public Target localTarget() {
-    return target;
-  }
-
-  @Override
-  public void start(Acceptor acceptor) {
-    int i;
-    int o;
-    synchronized (lock) {
-      if (started) {
-        throw new IllegalStateException("start() was already called on the listener on " + target);
-      }
-      if (in < 0) {
-        throw new IllegalStateException("listener on " + target + " is closed");
-      }
-      started = true;
-      i = in;
-      o = out;
-      in = -1;
-      out = -1;
-    }
-    Connection c;
-    try {
-      ChildConnections.writePreamble(o);
-      c =
-          FdConnections.create(
-              i, o, options, PipeTransportProvider.NAME, target.toString(), "parent pid " + ProcessHandle.current().parent().map(p -> p.pid()).orElse(-1L),
-              Set.of(Capability.SPAWNS_PEER));
-    } catch (IOException e) {
-      Fds.closeQuietly(i);
-      Fds.closeQuietly(o);
-      acceptor.onListenerFailed(new IOException("cannot serve " + target + ": " + e.getMessage(), e));
-      return;
-    }
-    if (exitWithParent) {
-      c = ChildConnections.exitingWithParent(c);
-    }
-    acceptor.onConnection(c);
-  }
-
-  @Override
-  public void close() {
-    int i;
-    int o;
-    synchronized (lock) {
-      i = in;
-      o = out;
-      in = -1;
-      out = -1;
-    }
-    // Not started: the parent sees end of file and reports that the child stopped before serving.
-    Fds.closeQuietly(i);
-    Fds.closeQuietly(o);
-  }
-
-  @Override
-  public String toString() {
-    return "pipe listener on " + target;
   }
 }

@@ -11,8 +11,10 @@ import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.Transports;
+import io.lpcbridge.transport.channel.ChildTarget;
 import io.lpcbridge.transport.testkit.NumberedMessage;
 import io.lpcbridge.transport.testkit.RecordingHandler;
+import io.lpcbridge.transport.testkit.SpawnedTestChild;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -40,13 +42,21 @@ class PipeProcessTest {
     return Transports.forTarget(t).connect(t, OPTIONS);
   }
 
+  /** What the echoing child prints on its stdout, which the transport has sent to stderr by then. */
+  private static final String STDOUT_LINE = "this line goes to stderr, not into the channel";
+
+  /** The command line of a child that serves pipe:stdio and echoes, quoted for a pipe: target. */
+  private static String echoChild() {
+    return ChildTarget.spawning("pipe", SpawnedTestChild.command("echo", "pipe:stdio", STDOUT_LINE)).schemeSpecificPart();
+  }
+
   private static long pidOf(Connection c) {
     return Long.parseLong(c.remoteAddress().replaceAll(".*pid (\\d+).*", "$1"));
   }
 
   @Test
   void callsAChildOverItsStdioAndTheChildExitsWhenTheParentCloses() throws Exception {
-    Connection c = connect(ChildJvm.commandLine(PipeTestChild.class, "echo"));
+    Connection c = connect(echoChild());
     long pid = pidOf(c);
     RecordingHandler h = new RecordingHandler();
     c.start(h);
@@ -66,7 +76,7 @@ class PipeProcessTest {
 
   @Test
   void aChildKilledMidStreamIsReportedPromptlyWithItsSignal() throws Exception {
-    Connection c = connect(ChildJvm.commandLine(PipeTestChild.class, "echo"));
+    Connection c = connect(echoChild());
     RecordingHandler h = new RecordingHandler();
     c.start(h);
     Thread sender = Thread.ofPlatform().daemon().start(() -> {
@@ -93,7 +103,7 @@ class PipeProcessTest {
     // which would hide what the orphaned child writes there afterwards.
     File log = new File(dir.toFile(), "parent-stderr.log");
     Process parent =
-        new ProcessBuilder(ChildJvm.argv(PipeTestChild.class, "parent", ChildJvm.commandLine(PipeTestChild.class, "echo")))
+        new ProcessBuilder(SpawnedTestChild.command("parent", "pipe:" + echoChild()))
             .redirectError(log)
             .start();
     try {
@@ -101,7 +111,7 @@ class PipeProcessTest {
       String line = out.readLine();
       assertTrue(line != null && line.startsWith("CHILD "), "parent said " + line + "; stderr " + Files.readString(log.toPath()));
       ProcessHandle child = ProcessHandle.of(Long.parseLong(line.substring(6))).orElseThrow();
-      awaitLine(log, "this line goes to stderr, not into the channel");
+      awaitLine(log, STDOUT_LINE);
       parent.destroyForcibly().waitFor();
       child.onExit().get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
       // null (end of file), or a broken pipe when the parent died with data unread: any close.
@@ -167,7 +177,7 @@ class PipeProcessTest {
   @Test
   void stdioThatIsNotAPipeIsRefusedWithTheReason() throws Exception {
     Process p =
-        new ProcessBuilder(ChildJvm.argv(PipeTestChild.class, "echo")).redirectInput(new File("/dev/null")).start();
+        new ProcessBuilder(SpawnedTestChild.command("echo", "pipe:stdio", STDOUT_LINE)).redirectInput(new File("/dev/null")).start();
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
     assertTrue(err.contains("stdin and stdout of this process must be pipes from a pipe: parent, but stdin is a terminal or character device"), err);

@@ -5,10 +5,12 @@ import static io.lpcbridge.transport.shm.RecordDescriptor.CLOSE;
 import io.lpcbridge.nativeio.NativeException;
 import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Connection;
+import io.lpcbridge.transport.HandlerCallbacks;
 import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.MessageTooLargeException;
 import io.lpcbridge.transport.PeerCredentials;
 import io.lpcbridge.transport.TransportOptions;
+import io.lpcbridge.transport.WriteWatermark;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -16,8 +18,6 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -76,7 +76,6 @@ final class ShmConnection implements Connection {
   private final Doorbell peerBell;
   private final Idler idler;
   private final int maxMessageSize;
-  private final int highWaterMark;
   private final Duration linger;
   private final String localAddress;
   private final String remoteAddress;
@@ -101,11 +100,8 @@ final class ShmConnection implements Connection {
   private volatile boolean waitingForSpace;
   private volatile Thread readerThread;
 
-  private final AtomicLong queuedBytes = new AtomicLong();
-  private final AtomicBoolean writable = new AtomicBoolean(true);
-  private final Object callbackLock = new Object();
-  /** Guarded by callbackLock: onWritable is not called once it is set. */
-  private boolean closedDelivered;
+  private final WriteWatermark watermark;
+  private final HandlerCallbacks callbacks = new HandlerCallbacks(this);
 
   /** A message, or its unsent rest, copied for later. */
   private static final class Pending {
@@ -139,7 +135,7 @@ final class ShmConnection implements Connection {
     this.mapping = mapping;
     this.socket = socket;
     this.maxMessageSize = options.maxMessageSize();
-    this.highWaterMark = options.writeHighWaterMark();
+    this.watermark = new WriteWatermark(options.writeHighWaterMark());
     this.linger = options.linger();
     this.localAddress = localAddress;
     this.remoteAddress = remoteAddress;
@@ -226,9 +222,7 @@ final class ShmConnection implements Connection {
         int from = Math.max(sent, 0);
         ByteBuffer rest = ByteBuffer.allocate(size - from).put(0, message, message.position() + from, size - from);
         queue.add(new Pending(rest, size, sent, from));
-        if (queuedBytes.addAndGet(size - from) > highWaterMark) {
-          writable.set(false);
-        }
+        watermark.queued(size - from);
         // Asks the consumer for a wake-up, or writes on if space appeared meanwhile.
         flushLocked();
       }
@@ -244,7 +238,7 @@ final class ShmConnection implements Connection {
 
   @Override
   public boolean isWritable() {
-    return state == OPEN && writable.get();
+    return state == OPEN && watermark.isWritable();
   }
 
   @Override
@@ -339,7 +333,7 @@ final class ShmConnection implements Connection {
           int now = Math.max(p.sent, 0);
           if (now > before || p.sent == p.total) {
             wrote = true;
-            queuedBytes.addAndGet(-(now - before));
+            watermark.sent(now - before);
           }
           if (p.sent != p.total) {
             break;
@@ -413,24 +407,8 @@ final class ShmConnection implements Connection {
   }
 
   private void maybeWritable() {
-    if (!writable.get()
-        && queuedBytes.get() <= highWaterMark / 2
-        && state == OPEN
-        && writable.compareAndSet(false, true)) {
-      MessageHandler h = handler;
-      if (h == null) {
-        return;
-      }
-      synchronized (callbackLock) {
-        if (closedDelivered) {
-          return;
-        }
-        try {
-          h.onWritable();
-        } catch (RuntimeException e) {
-          LOG.log(System.Logger.Level.WARNING, () -> "onWritable threw on " + this, e);
-        }
-      }
+    if (state == OPEN && watermark.becameWritable()) {
+      callbacks.writable(handler);
     }
   }
 
@@ -455,14 +433,7 @@ final class ShmConnection implements Connection {
       }
       closeSocket();
     }
-    synchronized (callbackLock) {
-      closedDelivered = true;
-      try {
-        handler.onClosed(cause);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "onClosed threw on " + this, e);
-      }
-    }
+    callbacks.closed(handler, cause);
   }
 
   /** Reads, delivers and flushes until the peer closes or dies, this side closes, or something fails. */
@@ -478,7 +449,7 @@ final class ShmConnection implements Connection {
       if (reader.closeSeen()) {
         return null;
       }
-      boolean flushed = queuedBytes.get() > 0 && flushFromReader();
+      boolean flushed = watermark.queued() > 0 && flushFromReader();
       if (state == CLOSING) {
         return linger(sink);
       }
@@ -522,9 +493,9 @@ final class ShmConnection implements Connection {
       return false; // the holder flushes before it lets go
     }
     try {
-      long before = queuedBytes.get();
+      long before = watermark.queued();
       flushLocked();
-      return queuedBytes.get() != before;
+      return watermark.queued() != before;
     } finally {
       lock.unlock();
       maybeWritable();
@@ -557,13 +528,13 @@ final class ShmConnection implements Connection {
       }
       if (peerGone && !reader.hasData()) {
         return new IOException(
-            "the peer " + remoteAddress + " went away while " + Math.max(queuedBytes.get(), 0)
+            "the peer " + remoteAddress + " went away while " + Math.max(watermark.queued(), 0)
                 + " bytes were still queued for it at close; they were dropped");
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return new IOException(
-            "closed with " + queuedBytes.get() + " bytes still queued for " + remoteAddress + " after waiting linger="
+            "closed with " + watermark.queued() + " bytes still queued for " + remoteAddress + " after waiting linger="
                 + linger.toMillis() + "ms for the peer to read them; they were dropped (raise the transport option"
                 + " linger to wait longer)");
       }
@@ -609,7 +580,7 @@ final class ShmConnection implements Connection {
     }
     released = true;
     queue.clear();
-    queuedBytes.set(0);
+    watermark.clear();
     mapping.close();
   }
 

@@ -6,6 +6,7 @@ import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.Transports;
+import io.lpcbridge.transport.testkit.PeerProcess;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ public final class ShmBench {
     List<String> prefix = cpus.equals("-") ? List.of() : List.of("taskset", "-c", cpus);
     List<String> serverArgs = new ArrayList<>(List.of("serve", name, mode));
     serverArgs.addAll(opts);
-    try (PeerJvm server = PeerJvm.start(prefix, List.of("-Xmx1g"), ShmBench.class, serverArgs.toArray(String[]::new))) {
+    try (PeerProcess server = PeerProcess.start(prefix, List.of("-Xmx1g"), ShmBench.class, serverArgs.toArray(String[]::new))) {
       server.awaitLine("LISTENING", Duration.ofSeconds(30));
       Target target = Target.parse("shm://" + name);
       if (mode.equals("pingpong")) {

@@ -13,6 +13,7 @@ import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.Transports;
 import io.lpcbridge.transport.testkit.ConformancePeer;
 import io.lpcbridge.transport.testkit.NumberedMessage;
+import io.lpcbridge.transport.testkit.PeerProcess;
 import io.lpcbridge.transport.testkit.RecordingHandler;
 import io.lpcbridge.transport.testkit.TestServer;
 import java.nio.ByteBuffer;
@@ -87,7 +88,7 @@ class ShmFaultTest {
     Set<String> devShmBefore = SegmentTraces.devShm();
     String name = freshName();
     TestServer server = serve(name, RecordingHandler::echoing);
-    PeerJvm peer = track(PeerJvm.start(ConformancePeer.class, "connect", "shm://" + name));
+    PeerProcess peer = track(PeerProcess.start(ConformancePeer.class, "connect", "shm://" + name));
     TestServer.Accepted s = server.awaitAccepted(PEER_START);
     for (int i = 0; i < 20; i++) {
       assertEquals(i, NumberedMessage.decode(s.handler().take(PEER_START)).sequence());
@@ -113,7 +114,7 @@ class ShmFaultTest {
   @Test
   void serverKilledFailsTheClientWithinASecondAndFreesItsSegment() throws Exception {
     String name = freshName();
-    PeerJvm peer = track(PeerJvm.start(ConformancePeer.class, "listen", "shm://" + name));
+    PeerProcess peer = track(PeerProcess.start(ConformancePeer.class, "listen", "shm://" + name));
     Target target = Target.parse(peer.awaitLine(ConformancePeer.LISTENING, PEER_START));
     assertEquals("shm://" + name, target.toString());
     RecordingHandler client = new RecordingHandler();
@@ -144,7 +145,7 @@ class ShmFaultTest {
     Connection goodConnection = connect(name, good);
     TestServer.Accepted goodAccepted = server.awaitAccepted(TIMEOUT);
 
-    PeerJvm peer = track(PeerJvm.start(ShmTestPeer.class, "corrupt", "shm://" + name, what));
+    PeerProcess peer = track(PeerProcess.start(ShmTestPeer.class, "corrupt", "shm://" + name, what));
     peer.awaitLine("CONNECTED", PEER_START);
     TestServer.Accepted bad = server.awaitAccepted(PEER_START);
     for (int i = 0; i < 3; i++) {
@@ -207,8 +208,8 @@ class ShmFaultTest {
                     }
                   }
                 });
-    PeerJvm peer =
-        track(PeerJvm.start(ShmTestPeer.class, "flood", "shm://" + name, Long.toString(count), "ringSize=16k",
+    PeerProcess peer =
+        track(PeerProcess.start(ShmTestPeer.class, "flood", "shm://" + name, Long.toString(count), "ringSize=16k",
             "writeHighWaterMark=64k"));
     TestServer.Accepted s = server.awaitAccepted(PEER_START);
     assertTrue(stalled.await(PEER_START.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));

@@ -9,6 +9,7 @@ import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.Transports;
+import io.lpcbridge.transport.testkit.PeerProcess;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -53,8 +54,8 @@ class TwoProcessOrderTest {
             accepted.complete(c);
           });
       long start = System.nanoTime();
-      try (PeerJvm peer =
-          PeerJvm.start(ShmTestPeer.class, "flood", "shm://" + name, Long.toString(COUNT), "ringSize=64k",
+      try (PeerProcess peer =
+          PeerProcess.start(ShmTestPeer.class, "flood", "shm://" + name, Long.toString(COUNT), "ringSize=64k",
               "writeHighWaterMark=256k", "linger=30s")) {
         Connection c = accepted.get(30, TimeUnit.SECONDS);
         Throwable cause = closed.get(110, TimeUnit.SECONDS);

@@ -1,19 +1,15 @@
 package io.lpcbridge.transport.socketpair;
 
 import io.lpcbridge.nativeio.Fds;
-import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Listener;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
-import io.lpcbridge.transport.TransportProvider;
-import io.lpcbridge.transport.TransportUnavailableException;
 import io.lpcbridge.transport.channel.ChildConnections;
-import io.lpcbridge.transport.channel.ChildTarget;
+import io.lpcbridge.transport.channel.ChildProcessTransportProvider;
 import io.lpcbridge.transport.channel.InProcessEndpoints;
 import java.io.IOException;
-import java.util.Optional;
-import java.util.Set;
+import java.util.List;
 
 /**
  * {@code socketpair:}: the worker model. The parent launches a child command and talks to it over
@@ -42,17 +38,16 @@ import java.util.Set;
  * ({@code inherit}, {@code discard} or a file, for the worker's stdout and stderr; see {@link
  * ChildConnections#CHILD_STDERR_OPTION}), {@code exitWithParent} (the worker's side; default true).
  */
-public final class SocketpairTransportProvider implements TransportProvider {
+public final class SocketpairTransportProvider extends ChildProcessTransportProvider {
   static final String NAME = "socketpair";
-  static final String SCHEME = "socketpair";
-  static final String CHILD_SIDE = "inherited";
-  static final String EXIT_WITH_PARENT = "exitWithParent";
 
   static final InProcessEndpoints IN_PROCESS = new InProcessEndpoints(NAME);
 
   private static final Throwable UNAVAILABLE = probe();
 
-  public SocketpairTransportProvider() {}
+  public SocketpairTransportProvider() {
+    super(NAME, "inherited", "worker", IN_PROCESS, UNAVAILABLE);
+  }
 
   private static Throwable probe() {
     try {
@@ -66,90 +61,22 @@ public final class SocketpairTransportProvider implements TransportProvider {
   }
 
   @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Set<String> schemes() {
-    return Set.of(SCHEME);
-  }
-
-  @Override
   public String description() {
     return "a worker child process on one end of a socketpair (socketpair:<command>; the child serves socketpair:inherited)";
   }
 
   @Override
-  public java.util.Optional<Target> childServeTarget() {
-    return java.util.Optional.of(Target.of(name(), "inherited"));
+  protected Listener listenChildSide(Target target, TransportOptions options, boolean exitWithParent) throws IOException {
+    return InheritedListener.takeOver(target, options, exitWithParent);
   }
 
   @Override
-  public Target spawnTarget(java.util.List<String> command) {
-    return io.lpcbridge.transport.channel.ChildTarget.spawning(name(), command);
+  protected Connection launch(List<String> command, Target target, TransportOptions options) throws IOException {
+    return SocketpairLauncher.launch(command, target, options);
   }
 
   @Override
-  public Set<Capability> capabilities() {
-    return Set.of(Capability.SPAWNS_PEER);
-  }
-
-  @Override
-  public Set<String> supportedOptions() {
-    return Set.of(ChildTarget.COMMAND_OPTION, ChildConnections.CHILD_STDERR_OPTION, EXIT_WITH_PARENT);
-  }
-
-  @Override
-  public boolean isAvailable() {
-    return UNAVAILABLE == null;
-  }
-
-  @Override
-  public Optional<Throwable> unavailabilityCause() {
-    return Optional.ofNullable(UNAVAILABLE);
-  }
-
-  @Override
-  public Listener listen(Target target, TransportOptions options) throws IOException {
-    ChildTarget t = check(target, options);
-    if (t.isInProcess()) {
-      return IN_PROCESS.bind(t.inProcessName(), target);
-    }
-    if (!t.childSide()) {
-      throw new IllegalArgumentException(
-          "cannot listen on '" + target + "': a socketpair: target with a command is for the parent, which connects"
-              + " to it; the worker it starts listens on socketpair:" + CHILD_SIDE);
-    }
-    return InheritedListener.takeOver(target, options, options.getBoolean(EXIT_WITH_PARENT, true));
-  }
-
-  @Override
-  public Connection connect(Target target, TransportOptions options) throws IOException {
-    ChildTarget t = check(target, options);
-    if (t.childSide()) {
-      throw new IllegalArgumentException(
-          "cannot connect to '" + target + "': socketpair:" + CHILD_SIDE + " is the worker's side, which listens"
-              + " (bridge serve --target socketpair:" + CHILD_SIDE + "); the parent connects to socketpair:<command line>");
-    }
-    if (t.isInProcess()) {
-      return IN_PROCESS.connect(t.inProcessName(), target, () -> SocketpairLauncher.inProcessPair(target, options));
-    }
-    return SocketpairLauncher.launch(t.command(), target, options);
-  }
-
-  private ChildTarget check(Target target, TransportOptions options) throws IOException {
-    if (!SCHEME.equals(target.scheme())) {
-      throw new IllegalArgumentException("target '" + target + "' is not a " + SCHEME + ": target");
-    }
-    options.checkKnown(NAME, supportedOptions());
-    options.maxMessageSize();
-    options.getBoolean(EXIT_WITH_PARENT, true);
-    ChildTarget t = ChildTarget.parse(target, CHILD_SIDE, options.get(ChildTarget.COMMAND_OPTION, null));
-    if (UNAVAILABLE != null) {
-      throw new TransportUnavailableException(
-          "transport socketpair for '" + target + "' is not available here: " + UNAVAILABLE.getMessage(), UNAVAILABLE);
-    }
-    return t;
+  protected Connection[] inProcessPair(Target target, TransportOptions options) throws IOException {
+    return SocketpairLauncher.inProcessPair(target, options);
   }
 }

@@ -12,8 +12,10 @@ import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.Transports;
+import io.lpcbridge.transport.channel.ChildTarget;
 import io.lpcbridge.transport.testkit.NumberedMessage;
 import io.lpcbridge.transport.testkit.RecordingHandler;
+import io.lpcbridge.transport.testkit.SpawnedTestChild;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -39,6 +41,14 @@ class SocketpairProcessTest {
     return Transports.connect(Target.parse("socketpair:" + commandLine), OPTIONS);
   }
 
+  /** What the echoing worker prints on its stdout, which goes to the parent's stderr. */
+  private static final String STDOUT_LINE = "the worker prints to the parent's stderr";
+
+  /** The command line of a worker that serves socketpair:inherited and echoes, quoted for a socketpair: target. */
+  private static String echoChild() {
+    return ChildTarget.spawning("socketpair", SpawnedTestChild.command("echo", "socketpair:inherited", STDOUT_LINE)).schemeSpecificPart();
+  }
+
   private static long pidOf(Connection c) {
     return Long.parseLong(c.remoteAddress().replaceAll(".*pid (\\d+).*", "$1"));
   }
@@ -53,7 +63,7 @@ class SocketpairProcessTest {
 
   @Test
   void aKilledWorkerIsReportedAtOnceAndReconnectingStartsANewOne() throws Exception {
-    String worker = ChildJvm.commandLine(SocketpairTestChild.class, "echo");
+    String worker = echoChild();
     Connection c = connect(worker);
     RecordingHandler h = new RecordingHandler();
     c.start(h);
@@ -90,7 +100,7 @@ class SocketpairProcessTest {
     File log = new File(dir.toFile(), "parent-stderr.log");
     Process parent =
         new ProcessBuilder(
-                ChildJvm.argv(SocketpairTestChild.class, "parent", ChildJvm.commandLine(SocketpairTestChild.class, "echo")))
+                SpawnedTestChild.command("parent", "socketpair:" + echoChild()))
             .redirectError(log)
             .start();
     try {
@@ -98,7 +108,7 @@ class SocketpairProcessTest {
       String line = out.readLine();
       assertTrue(line != null && line.startsWith("CHILD "), "parent said " + line + "; stderr " + Files.readString(log.toPath()));
       ProcessHandle child = ProcessHandle.of(Long.parseLong(line.substring(6))).orElseThrow();
-      awaitLine(log, "the worker prints to the parent's stderr");
+      awaitLine(log, STDOUT_LINE);
       parent.destroyForcibly().waitFor();
       child.onExit().get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
       // null (end of file), or a reset/broken pipe when the parent died with data unread: any close.
