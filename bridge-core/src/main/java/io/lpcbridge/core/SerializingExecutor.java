@@ -57,8 +57,21 @@ public final class SerializingExecutor implements Executor, Runnable {
         // Release may run tasks inline (direct executors) that start batches of their own.
         List<SerializingExecutor> holding = new ArrayList<>(b.holding);
         b.holding.clear();
+        // Every executor gets its tasks even if one delegate refuses: held tasks are never lost.
+        RuntimeException refused = null;
         for (SerializingExecutor e : holding) {
-          e.release();
+          try {
+            e.release();
+          } catch (RuntimeException ex) {
+            if (refused == null) {
+              refused = ex;
+            } else {
+              refused.addSuppressed(ex);
+            }
+          }
+        }
+        if (refused != null) {
+          throw refused;
         }
       }
     }
@@ -84,15 +97,16 @@ public final class SerializingExecutor implements Executor, Runnable {
   }
 
   private void release() {
-    List<Runnable> tasks;
     synchronized (this) {
-      tasks = held;
+      if (held == null) {
+        return;
+      }
+      // Queued before held is cleared, under the lock execute() checks it with: a task submitted
+      // once held is null lands behind these, so a thread's tasks keep their order.
+      queue.addAll(held);
       held = null;
     }
-    if (tasks != null) {
-      queue.addAll(tasks);
-      schedule();
-    }
+    schedule();
   }
 
   private void schedule() {

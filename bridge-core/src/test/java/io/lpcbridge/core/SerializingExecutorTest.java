@@ -96,4 +96,66 @@ class SerializingExecutorTest {
         });
     assertEquals(List.of("inner"), ran);
   }
+
+  @Test
+  void aRefusingDelegateLosesNoOtherCallsTasks() {
+    List<String> ran = new ArrayList<>();
+    SerializingExecutor refusing =
+        new SerializingExecutor(
+            r -> {
+              throw new java.util.concurrent.RejectedExecutionException("shut down");
+            });
+    SerializingExecutor other = new SerializingExecutor(Runnable::run);
+    java.util.concurrent.RejectedExecutionException thrown =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            java.util.concurrent.RejectedExecutionException.class,
+            () ->
+                SerializingExecutor.batch(
+                    () -> {
+                      refusing.execute(() -> ran.add("refused"));
+                      other.execute(() -> ran.add("other"));
+                    }));
+    assertEquals("shut down", thrown.getMessage());
+    assertEquals(List.of("other"), ran, "the executor after the refusing one still got its task");
+    // The refusing executor is not wedged: a later submission tries its delegate again.
+    org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.RejectedExecutionException.class, () -> refusing.execute(() -> ran.add("again")));
+  }
+
+  @Test
+  void aThreadsTasksKeepTheirOrderAcrossAnotherThreadsBatch() throws Exception {
+    // One thread submits numbered tasks while another keeps opening batches that hold the
+    // executor's tasks: the numbers must run in order, whichever way the two interleave.
+    int n = 20_000;
+    List<Integer> ran = new ArrayList<>();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    SerializingExecutor call = new SerializingExecutor(pool);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread batcher =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                SerializingExecutor.batch(() -> call.execute(() -> {}));
+              }
+            });
+    batcher.start();
+    try {
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        call.execute(() -> ran.add(k));
+      }
+      CountDownLatch done = new CountDownLatch(1);
+      call.execute(done::countDown);
+      assertTrue(done.await(30, TimeUnit.SECONDS), "every task ran");
+    } finally {
+      stop.set(true);
+      batcher.join();
+      pool.shutdown();
+    }
+    for (int i = 0; i < n; i++) {
+      if (ran.get(i) != i) {
+        throw new AssertionError("task " + ran.get(i) + " ran at position " + i);
+      }
+    }
+  }
 }

@@ -3,6 +3,8 @@ package io.lpcbridge.interop;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.grpc.testing.integration.AbstractInteropTest;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -55,8 +57,14 @@ class GrpcInteropCasesTest {
     }
   }
 
+  /**
+   * The whole matrix, or the endpoints named (comma-separated) by the system property {@code
+   * interop.endpoints}, for chasing one transport: {@code -Dinterop.endpoints=MQ,SHM}.
+   */
   static Stream<Arguments> matrix() {
+    String only = System.getProperty("interop.endpoints", "");
     return Arrays.stream(Endpoints.values())
+        .filter(e -> only.isBlank() || Arrays.asList(only.toUpperCase(java.util.Locale.ROOT).split(",")).contains(e.name()))
         .flatMap(e -> Arrays.stream(InteropCase.values()).map(c -> Arguments.of(e, c)));
   }
 
@@ -75,13 +83,36 @@ class GrpcInteropCasesTest {
               test.tearDown();
             }
           },
-          () -> interopCase + " on " + test + " did not finish in " + CASE_TIMEOUT.toSeconds() + " s");
+          () -> interopCase + " on " + test + " did not finish in " + CASE_TIMEOUT.toSeconds() + " s; the threads then:\n"
+              + threadDump());
     } catch (AssumptionViolatedException | AssertionFailedError e) {
       throw e; // a skip (assumeEnoughMemory), or our own timeout, which names the case already
     } catch (Throwable t) {
       // gRPC's assertions carry no message; say which case failed where, keeping the original.
       throw new AssertionError(interopCase + " on " + test + " failed: " + t + where(t), t);
     }
+  }
+
+  /**
+   * Every thread with its stack and the locks it holds or waits for, taken when a case hangs and
+   * before its thread is interrupted: the failure then says where each side was stuck.
+   */
+  private static String threadDump() {
+    StringBuilder dump = new StringBuilder();
+    for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+      dump.append('"').append(info.getThreadName()).append("\" ").append(info.getThreadState());
+      if (info.getLockName() != null) {
+        dump.append(" on ").append(info.getLockName());
+      }
+      if (info.getLockOwnerName() != null) {
+        dump.append(" held by \"").append(info.getLockOwnerName()).append('"');
+      }
+      dump.append('\n');
+      for (StackTraceElement frame : info.getStackTrace()) {
+        dump.append("    at ").append(frame).append('\n');
+      }
+    }
+    return dump.toString();
   }
 
   /** The innermost frame of gRPC's interop code that threw, if any. */
