@@ -38,8 +38,9 @@ import picocli.CommandLine.Spec;
           + " datagrams each way while server-streaming is measured again (rows bridge/udp[loss=PCT%%], with the drops"
           + " counted); needs root and nft, else those rows are skipped with the reason.",
       "",
-      "--quick takes seconds (unary 64 B and server-stream 1 KiB, one run, split placement); the full run takes"
-          + " tens of minutes on 2 vCPUs. Exit status: 0 when the run completed (goals may still FAIL), 1 when nothing"
+      "--quick (unary 64 B and server-stream 1 KiB, one run, split placement) takes about 3 minutes for every"
+          + " transport on 2 vCPUs, about a minute for two; the full sweep about 50 minutes. The estimate printed at the"
+          + " start is calibrated on those. Exit status: 0 when the run completed (goals may still FAIL), 1 when nothing"
           + " could be measured, 2 wrong usage."
     })
 public final class BenchCommand implements Callable<Integer> {
@@ -53,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--quick", description = "Seconds, not minutes: unary 64 B and server-stream 1 KiB, one call in flight, one run, split placement.")
+  @Option(names = "--quick", description = "Minutes, not an hour: unary 64 B and server-stream 1 KiB, one call in flight, one run, split placement.")
   boolean quick;
 
   @Option(names = "--transports", split = ",", paramLabel = "NAME", description = "SPI transports to measure, e.g. tcp,unix,shm (default: every available one).")
@@ -77,17 +78,22 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--placements", split = ",", paramLabel = "P", description = "same (one vCPU for both), split (one each), none (unpinned). Default: same,split.")
   List<String> placements;
 
-  @Option(names = "--runs", paramLabel = "N", description = "Repeat everything N times; goals use the median (default 3, 1 with --quick).")
+  @Option(names = "--runs", paramLabel = "N", description = "Measure N times; goals and rows take the median (default 3, 1 with --quick).")
   Integer runs;
+
+  @Option(names = "--repeat", paramLabel = "WHAT", description = "What runs 2 to N measure: all (every scenario again) or goals"
+      + " (only the scenarios the goals read: unary 64 B and server-stream 1 KiB, one in flight). Default: goals for the"
+      + " full sweep, all when --kinds, --sizes, --concurrency or --modes choose a subset.")
+  String repeat;
 
   @Option(names = "--idle", split = ",", paramLabel = "STRATEGY", description = "Idle strategies for transports with an '" + BenchPlan.IDLE_OPTION
       + "' option, e.g. default,spin,block (default: default,spin; default only with --quick). 'default' sets no option.")
   List<String> idle;
 
-  @Option(names = "--warmup", paramLabel = "DURATION", description = "Load before each measured window (default 500ms, 300ms with --quick).")
+  @Option(names = "--warmup", paramLabel = "DURATION", description = "Load before each measured window (default 250ms; each endpoint's first gets at least 1s).")
   String warmup;
 
-  @Option(names = "--duration", paramLabel = "DURATION", description = "Each measured window (default 1s, 500ms with --quick).")
+  @Option(names = "--duration", paramLabel = "DURATION", description = "Each measured window (default 400ms).")
   String duration;
 
   @Option(names = "--rate-fraction", paramLabel = "F", description = "Fixed-rate mode offers F times the closed-loop rate measured just before (default 0.5).")
@@ -169,16 +175,32 @@ public final class BenchCommand implements Callable<Integer> {
       notes.add(note);
       term.note("bench: " + note);
     }
-    int perRun = 0;
-    for (Endpoint e : endpoints) {
-      perRun += BenchPlan.scenarios(e, s.cells, rateFraction, s.warmupMillis, s.measureMillis).size();
+    long firstWarmup = Math.max(s.warmupMillis, 1000);
+    long windows = 0;
+    long cold = 0;
+    for (int run = 1; run <= s.runs; run++) {
+      List<Scenario> scenarios = new ArrayList<>();
+      for (Endpoint e : endpoints) {
+        scenarios.addAll(BenchPlan.scenarios(e, s.cellsOfRun(run), rateFraction, s.warmupMillis, s.measureMillis));
+      }
+      windows += (long) scenarios.size() * s.placements.size();
+      cold += scenarios.stream().map(x -> x.endpoint() + "|" + x.kind()).distinct().count() * s.placements.size();
     }
-    long firstWarmup = Math.max(s.warmupMillis, quick ? 1000 : 2000);
-    long total = (long) perRun * s.runs * s.placements.size();
-    double estimate = total * (s.warmupMillis + s.measureMillis + 150) / 1000.0
-        + s.runs * s.placements.size() * (4 + endpoints.size() * (firstWarmup - s.warmupMillis) / 1000.0);
-    term.note(String.format(Locale.ROOT, "bench: %d endpoints, %d scenarios x %d run(s) x %d placement(s) %s; about %s",
-        endpoints.size(), perRun, s.runs, s.placements.size(),
+    // Calibrated on the full sweep here (2,024 windows in 53 min): about 0.2 s per window beyond
+    // its warm-up and measurement (start, wind-down), and about 2.6 s of steady-state warm-up (see
+    // BenchClient.warmUntilSteady) beyond the first warm-up of each call kind on each endpoint.
+    long total = windows;
+    double estimate = total * (s.warmupMillis + s.measureMillis + 200) / 1000.0
+        + cold * (firstWarmup - s.warmupMillis + 2600) / 1000.0
+        + s.runs * s.placements.size() * 4;
+    if (s.runs > 1 && !s.repeatAll) {
+      String repeated = "runs 2 to " + s.runs + " repeat only the scenarios the goals read (unary " + Sizes.format(Goals.LATENCY_SIZE)
+          + " and server-stream " + Sizes.format(Goals.STREAM_SIZE) + ", one in flight); every other row is from run 1 (--repeat=all repeats them too)";
+      notes.add(repeated);
+      term.note("bench: " + repeated);
+    }
+    term.note(String.format(Locale.ROOT, "bench: %d endpoints, %d scenario windows over %d run(s) x %d placement(s) %s; about %s",
+        endpoints.size(), total, s.runs, s.placements.size(),
         s.placements.stream().map(Placement::label).toList(), estimate < 120 ? Math.round(estimate) + " s" : Math.round(estimate / 60) + " min"));
     List<Row> rows = new ArrayList<>();
     long[] done = {0};
@@ -189,7 +211,7 @@ public final class BenchCommand implements Callable<Integer> {
       java.util.Collections.rotate(order, -((run - 1) * endpoints.size() / s.runs));
       List<Scenario> scenarios = new ArrayList<>();
       for (Endpoint e : order) {
-        scenarios.addAll(BenchPlan.scenarios(e, s.cells, rateFraction, s.warmupMillis, s.measureMillis));
+        scenarios.addAll(BenchPlan.scenarios(e, s.cellsOfRun(run), rateFraction, s.warmupMillis, s.measureMillis));
       }
       for (Placement p : s.placements) {
         String prefix = "run " + run + "/" + s.runs + " " + p.label() + " ";
@@ -244,7 +266,7 @@ public final class BenchCommand implements Callable<Integer> {
   private void print(PrintWriter o, Meta meta, Summary s, List<Goal> goals) {
     o.println();
     o.println("bridge bench, " + meta.date() + ": " + meta.machine());
-    o.println("load average before " + meta.loadBefore() + ", after " + meta.loadAfter() + "; medians over " + meta.runs() + " run(s)");
+    o.println("load average before " + meta.loadBefore() + ", after " + meta.loadAfter() + ". " + meta.medians());
     for (String p : s.placements()) {
       o.println();
       o.println("Unary Echo/Say, 64 B each way, one call in flight, closed loop; placement " + p + ":");
@@ -279,12 +301,22 @@ public final class BenchCommand implements Callable<Integer> {
     o.flush();
   }
 
-  /** The effective settings: flags, else the defaults of the full or quick mode. */
-  private record Settings(
+  /**
+   * The effective settings: flags, else the defaults of the full or quick mode.
+   *
+   * @param repeatAll runs 2 to N measure every cell, not only those the goals read
+   */
+  record Settings(
       Set<String> transports, Set<Stack> stacks, List<BenchPlan.Cell> cells, List<Placement> placements, int runs,
-      List<String> idles, long warmupMillis, long measureMillis, List<Integer> losses) {}
+      boolean repeatAll, List<String> idles, long warmupMillis, long measureMillis, List<Integer> losses) {
 
-  private Settings settings() {
+    /** The cells run {@code run} (from 1) measures. */
+    List<BenchPlan.Cell> cellsOfRun(int run) {
+      return run == 1 || repeatAll ? cells : cells.stream().filter(Goals::reads).toList();
+    }
+  }
+
+  Settings settings() {
     try {
       Set<String> tr = transports == null ? Set.of() : new LinkedHashSet<>(transports.stream().map(String::trim).toList());
       Set<Stack> st = new LinkedHashSet<>((stacks == null ? List.of("bridge", "grpc", "raw", "socket") : stacks).stream().map(Stack::parse).toList());
@@ -318,8 +350,14 @@ public final class BenchCommand implements Callable<Integer> {
       if (r < 1) {
         throw new IllegalArgumentException("--runs must be at least 1");
       }
-      long w = millis(warmup, quick ? 300 : 500);
-      long d = millis(duration, quick ? 500 : 1000);
+      boolean subset = sizes != null || kinds != null || concurrency != null || modes != null;
+      boolean repeatAll = switch (repeat == null ? (quick || subset ? "all" : "goals") : repeat.trim()) {
+        case "all" -> true;
+        case "goals" -> false;
+        default -> throw new IllegalArgumentException("--repeat takes all or goals");
+      };
+      long w = millis(warmup, 250);
+      long d = millis(duration, 400);
       if (d < 50) {
         throw new IllegalArgumentException("--duration must be at least 50ms");
       }
@@ -330,7 +368,7 @@ public final class BenchCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--table takes summary or all");
       }
       List<String> idles = idle != null ? idle.stream().map(String::trim).toList() : quick ? List.of() : FULL_IDLES;
-      return new Settings(tr, st, cells, pls, r, idles, w, d, losses(loss));
+      return new Settings(tr, st, cells, pls, r, repeatAll, idles, w, d, losses(loss));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -25,6 +25,12 @@ final class Goals {
 
   private Goals() {}
 
+  /** Whether a goal reads the rows of {@code cell}: those are the ones measured in every run. */
+  static boolean reads(BenchPlan.Cell cell) {
+    return cell.mode() == Mode.CLOSED && cell.concurrency() == 1
+        && ((cell.kind() == Kind.UNARY && cell.size() == LATENCY_SIZE) || (cell.kind() == Kind.SERVER_STREAM && cell.size() == STREAM_SIZE));
+  }
+
   static boolean busySpin(String idle) {
     String i = idle.toLowerCase(Locale.ROOT);
     return i.contains("spin") || i.contains("busy");

@@ -31,6 +31,11 @@ record Meta(
     double seconds,
     List<String> notes) {
 
+  /** How the figures were taken over the runs, for the reports' headers. */
+  String medians() {
+    return runs == 1 ? "One run" : "Medians over up to " + runs + " runs (each row's run count is in the CSV and in --table=all)";
+  }
+
   static String loadAverage() {
     try {
       String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");

@@ -63,6 +63,17 @@ final class RawProtocol {
    * messages, so each call is long against its start-up yet short against the measured window.
    */
   static int messagesPerCall(int size) {
-    return (int) Math.max(16, Math.min(16_384, (4L << 20) / size));
+    return messagesPerCall(size, 1);
+  }
+
+  /**
+   * Messages per streaming call with {@code concurrency} calls in flight: the 4 MiB of {@link
+   * #messagesPerCall(int)} shared among them (still at least 16 each). What is in flight when a
+   * window ends must drain before the next scenario starts; with 64 calls of 16384 small messages
+   * that took 10 to 20 s per scenario, for no better figure (a call's start-up stays under 1% of
+   * its messages' time).
+   */
+  static int messagesPerCall(int size, int concurrency) {
+    return (int) Math.max(16, Math.min(16_384, (4L << 20) / size) / Math.max(1, concurrency));
   }
 }

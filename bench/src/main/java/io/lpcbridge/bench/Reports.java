@@ -113,7 +113,7 @@ final class Reports {
     StringBuilder b = new StringBuilder();
     b.append("`").append(meta.command()).append("` on ").append(meta.date()).append(", ").append(meta.machine())
         .append("; load average before/after: ").append(meta.loadBefore()).append(" / ").append(meta.loadAfter())
-        .append(". Medians over ").append(meta.runs()).append(" run(s).\n\n");
+        .append(". ").append(meta.medians()).append(".\n\n");
     for (String p : s.placements()) {
       b.append("**Unary Echo/Say, 64 B, one call in flight, placement ").append(p).append("**\n\n");
       b.append(Tables.latency(s, p, Goals.LATENCY_SIZE, 1).markdown()).append('\n');
@@ -142,7 +142,7 @@ final class Reports {
         + ".FAIL{color:#b00;font-weight:bold}.SKIP{color:#888}figure{display:inline-block;margin:0 1em 1em 0}code{background:#f3f3f3}</style></head><body>");
     o.println("<h1>bridge bench</h1>");
     o.println("<p><code>" + esc(meta.command()) + "</code><br>" + esc(meta.date()) + " on " + esc(meta.host()) + ": " + esc(meta.machine())
-        + "<br>placements " + esc(String.join(", ", meta.placements())) + "; " + meta.runs() + " run(s); warm-up " + meta.warmupMillis()
+        + "<br>placements " + esc(String.join(", ", meta.placements())) + "; " + esc(meta.medians()) + "; warm-up " + meta.warmupMillis()
         + " ms, measured " + meta.measureMillis() + " ms per scenario; server executor " + esc(meta.serverExecutor())
         + "; JVM flags " + esc(String.join(" ", meta.jvmFlags())) + "<br>load average before " + esc(meta.loadBefore()) + ", after "
         + esc(meta.loadAfter()) + "; took " + Math.round(meta.seconds()) + " s</p>");

@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>unary, one call in flight: the blocking stub on one thread, closed loop or fixed rate;
  *   <li>unary, N in flight: the async stub, each completion starting the next call;
- *   <li>server-stream: N Expand calls at a time, each of {@link RawProtocol#messagesPerCall}
- *       messages, each call followed by the next;
+ *   <li>server-stream: N Expand calls at a time, each of {@link RawProtocol#messagesPerCall(int,
+ *       int)} messages (4 MiB shared among the N), each call followed by the next;
  *   <li>client-stream: the same with Collect, sending while {@code isReady()};
  *   <li>bidi: N Chat streams, each sending one message and waiting for its answer, repeatedly.
  * </ul>
@@ -60,7 +60,7 @@ final class RpcDriver implements Driver {
       }
       case SERVER_STREAM -> {
         EchoRequest req =
-            EchoRequest.newBuilder().setResponseSize(s.size()).setResponseCount(RawProtocol.messagesPerCall(s.size())).build();
+            EchoRequest.newBuilder().setResponseSize(s.size()).setResponseCount(RawProtocol.messagesPerCall(s.size(), s.concurrency())).build();
         for (int i = 0; i < s.concurrency(); i++) {
           w.active.incrementAndGet();
           expand(EchoGrpc.newStub(channel), req, w);
@@ -69,7 +69,7 @@ final class RpcDriver implements Driver {
       case CLIENT_STREAM -> {
         for (int i = 0; i < s.concurrency(); i++) {
           w.active.incrementAndGet();
-          collect(EchoGrpc.newStub(channel), payload, RawProtocol.messagesPerCall(s.size()), w);
+          collect(EchoGrpc.newStub(channel), payload, RawProtocol.messagesPerCall(s.size(), s.concurrency()), w);
         }
       }
       case BIDI -> {

@@ -1,0 +1,66 @@
+package io.lpcbridge.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** What each run of {@code bridge bench} measures, from its flags: nothing is run here. */
+class BenchSettingsTest {
+
+  private static BenchCommand.Settings settings(String... args) {
+    BenchCommand command = new BenchCommand();
+    new CommandLine(command).parseArgs(args);
+    return command.settings();
+  }
+
+  private static final BenchPlan.Cell UNARY_64 = new BenchPlan.Cell(Kind.UNARY, Mode.CLOSED, 64, 1);
+  private static final BenchPlan.Cell STREAM_1K = new BenchPlan.Cell(Kind.SERVER_STREAM, Mode.CLOSED, 1024, 1);
+
+  @Test
+  void theFullSweepMeasuresEveryCellOnceAndRepeatsTheGoalCells() {
+    BenchCommand.Settings s = settings();
+    // 4 kinds x 4 sizes x 3 concurrencies, plus fixed rate for unary with one call in flight.
+    assertEquals(4 * 4 * 3 + 4, s.cells().size());
+    assertEquals(3, s.runs());
+    assertEquals(s.cells(), s.cellsOfRun(1));
+    assertEquals(List.of(UNARY_64, STREAM_1K), s.cellsOfRun(2));
+    assertEquals(List.of(UNARY_64, STREAM_1K), s.cellsOfRun(3));
+  }
+
+  @Test
+  void aChosenSubsetIsRepeatedWhole() {
+    BenchCommand.Settings s = settings("--sizes", "64,64k", "--kinds", "unary");
+    assertEquals(s.cells(), s.cellsOfRun(2));
+    assertTrue(s.cells().stream().anyMatch(c -> c.size() == 64 * 1024));
+  }
+
+  @Test
+  void repeatOverridesTheDefault() {
+    assertEquals(settings().cells(), settings("--repeat", "all").cellsOfRun(3));
+    assertEquals(List.of(UNARY_64), settings("--kinds", "unary", "--modes", "closed", "--repeat", "goals").cellsOfRun(2));
+    CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> settings("--repeat", "some"));
+    assertTrue(e.getMessage().contains("--repeat takes all or goals"), e.getMessage());
+  }
+
+  @Test
+  void quickMeasuresTheGoalCellsInOneRun() {
+    BenchCommand.Settings s = settings("--quick");
+    assertEquals(List.of(UNARY_64, STREAM_1K), s.cells());
+    assertEquals(1, s.runs());
+  }
+
+  @Test
+  void streamingCallsShareTheirMessagesAmongTheCallsInFlight() {
+    assertEquals(16_384, RawProtocol.messagesPerCall(64));
+    assertEquals(16_384, RawProtocol.messagesPerCall(64, 1));
+    assertEquals(1_024, RawProtocol.messagesPerCall(64, 16));
+    assertEquals(256, RawProtocol.messagesPerCall(64, 64));
+    assertEquals(64, RawProtocol.messagesPerCall(1024, 64));
+    assertEquals(16, RawProtocol.messagesPerCall(64 * 1024, 16));
+    assertEquals(16, RawProtocol.messagesPerCall(1 << 20, 64));
+  }
+}
