@@ -38,8 +38,8 @@ import picocli.CommandLine.Spec;
           + " datagrams each way while server-streaming is measured again (rows bridge/udp[loss=PCT%%], with the drops"
           + " counted); needs root and nft, else those rows are skipped with the reason.",
       "",
-      "--quick (unary 64 B and server-stream 1 KiB, one run, split placement) takes about 3 minutes for every"
-          + " transport on 2 vCPUs, about a minute for two; the full sweep about 50 minutes. The estimate printed at the"
+      "--quick (unary 64 B and server-stream 1 KiB, one run, split placement) takes about 4 minutes for every"
+          + " transport on 2 vCPUs, under 2 minutes for two; the full sweep about an hour. The estimate printed at the"
           + " start is calibrated on those. Exit status: 0 when the run completed (goals may still FAIL), 1 when nothing"
           + " could be measured, 2 wrong usage."
     })
@@ -186,12 +186,13 @@ public final class BenchCommand implements Callable<Integer> {
       windows += (long) scenarios.size() * s.placements.size();
       cold += scenarios.stream().map(x -> x.endpoint() + "|" + x.kind()).distinct().count() * s.placements.size();
     }
-    // Calibrated on the full sweep here (2,024 windows in 53 min): about 0.2 s per window beyond
-    // its warm-up and measurement (start, wind-down), and about 2.6 s of steady-state warm-up (see
-    // BenchClient.warmUntilSteady) beyond the first warm-up of each call kind on each endpoint.
+    // Calibrated here: about 0.2 s per window beyond its warm-up and measurement (start,
+    // wind-down; the full sweep, 2,024 windows in 53 min), and about 4.2 s of warm-up until steady
+    // and the JIT quiet (see BenchClient.warmUntilSteady) beyond the first warm-up of each call
+    // kind on each endpoint (--quick --transports unix,shm: 99 s).
     long total = windows;
     double estimate = total * (s.warmupMillis + s.measureMillis + 200) / 1000.0
-        + cold * (firstWarmup - s.warmupMillis + 2600) / 1000.0
+        + cold * (firstWarmup - s.warmupMillis + 4200) / 1000.0
         + s.runs * s.placements.size() * 4;
     if (s.runs > 1 && !s.repeatAll) {
       String repeated = "runs 2 to " + s.runs + " repeat only the scenarios the goals read (unary " + Sizes.format(Goals.LATENCY_SIZE)

@@ -28,8 +28,10 @@ import java.util.Map;
  * @param voluntary voluntary context switches of all threads so far
  * @param involuntary involuntary context switches (preemptions)
  * @param threads voluntary switches of the live threads, summed by thread name with digits dropped
+ * @param compileMillis time the JIT compilers have spent so far (-1 when unknown): a warm-up is
+ *     over only once it stops growing
  */
-record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String, Long> threads) {
+record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String, Long> threads, long compileMillis) {
 
   private static final Getrusage RUSAGE = Getrusage.load();
 
@@ -42,7 +44,12 @@ record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String,
       long v = threads.values().stream().mapToLong(Long::longValue).sum();
       cs = new long[] {v, -1};
     }
-    return new ProcessStats(cpu, cs[0], cs[1], threads);
+    return new ProcessStats(cpu, cs[0], cs[1], threads, jitMillis());
+  }
+
+  private static long jitMillis() {
+    java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
   }
 
   private static long processCpuNanos() {
