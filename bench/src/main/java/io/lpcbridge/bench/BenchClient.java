@@ -238,8 +238,8 @@ public final class BenchClient {
 
   /** JIT compile time so far of this process and the server's, or -1 when either is unknown. */
   private static long compileMillis(Control.Client server) {
-    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+    long client = ProcessStats.jitMillis();
+    if (client < 0) {
       return -1;
     }
     long serverMillis;
@@ -248,7 +248,7 @@ public final class BenchClient {
     } catch (java.io.IOException | RuntimeException e) {
       return -1;
     }
-    return serverMillis < 0 ? -1 : jit.getTotalCompilationTime() + serverMillis;
+    return serverMillis < 0 ? -1 : client + serverMillis;
   }
 
   /** Sleeps {@code millis}, returning early if the load failed. */

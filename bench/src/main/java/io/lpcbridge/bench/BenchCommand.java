@@ -176,21 +176,18 @@ public final class BenchCommand implements Callable<Integer> {
       term.note("bench: " + note);
     }
     long firstWarmup = Math.max(s.warmupMillis, 1000);
-    long windows = 0;
-    long cold = 0;
+    List<List<Scenario>> plannedRuns = new ArrayList<>();
     for (int run = 1; run <= s.runs; run++) {
-      List<Scenario> scenarios = new ArrayList<>();
-      for (Endpoint e : endpoints) {
-        scenarios.addAll(BenchPlan.scenarios(e, s.cellsOfRun(run), rateFraction, s.warmupMillis, s.measureMillis));
-      }
-      windows += (long) scenarios.size() * s.placements.size();
-      cold += scenarios.stream().map(x -> x.endpoint() + "|" + x.kind()).distinct().count() * s.placements.size();
+      plannedRuns.add(scenarios(s, endpoints, run));
     }
+    long total = plannedRuns.stream().mapToLong(List::size).sum() * s.placements.size();
+    // Each endpoint's first scenario of each call kind warms up longer (BenchClient.warmUntilSteady).
+    long cold = plannedRuns.stream().mapToLong(r -> r.stream().map(x -> x.endpoint() + "|" + x.kind()).distinct().count()).sum()
+        * s.placements.size();
     // Calibrated here: about 0.2 s per window beyond its warm-up and measurement (start,
     // wind-down; the full sweep, 2,024 windows in 53 min), and about 4.2 s of warm-up until steady
     // and the JIT quiet (see BenchClient.warmUntilSteady) beyond the first warm-up of each call
     // kind on each endpoint (--quick --transports unix,shm: 99 s).
-    long total = windows;
     double estimate = total * (s.warmupMillis + s.measureMillis + 200) / 1000.0
         + cold * (firstWarmup - s.warmupMillis + 4200) / 1000.0
         + s.runs * s.placements.size() * 4;
@@ -210,10 +207,7 @@ public final class BenchCommand implements Callable<Integer> {
       // (coldest) or last.
       List<Endpoint> order = new ArrayList<>(endpoints);
       java.util.Collections.rotate(order, -((run - 1) * endpoints.size() / s.runs));
-      List<Scenario> scenarios = new ArrayList<>();
-      for (Endpoint e : order) {
-        scenarios.addAll(BenchPlan.scenarios(e, s.cellsOfRun(run), rateFraction, s.warmupMillis, s.measureMillis));
-      }
+      List<Scenario> scenarios = scenarios(s, order, run);
       for (Placement p : s.placements) {
         String prefix = "run " + run + "/" + s.runs + " " + p.label() + " ";
         long base = done[0];
@@ -373,6 +367,15 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+  }
+
+  /** What run {@code run} (from 1) measures, endpoint by endpoint in the order given. */
+  private List<Scenario> scenarios(Settings s, List<Endpoint> endpoints, int run) {
+    List<Scenario> out = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      out.addAll(BenchPlan.scenarios(e, s.cellsOfRun(run), rateFraction, s.warmupMillis, s.measureMillis));
+    }
+    return out;
   }
 
   /** The command as typed, for the reports: the parse result of a subcommand holds its parent's words too. */

@@ -47,7 +47,8 @@ record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String,
     return new ProcessStats(cpu, cs[0], cs[1], threads, jitMillis());
   }
 
-  private static long jitMillis() {
+  /** Time this process's JIT compilers have spent so far, or -1 when the JVM does not say. */
+  static long jitMillis() {
     java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
   }
