@@ -45,6 +45,13 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private final Executor callExecutor;
   private final Context context;
   private final boolean unaryRequest;
+  /**
+   * A unary call made through the blocking stub: its caller waits for the answer right after
+   * halfClose, so it receives it itself ({@link WireSession#receiveInline}).
+   */
+  private final boolean inlineReceive;
+  /** The thread in receiveInline for this call, if any. */
+  private volatile Thread inlineThread;
 
   private final Object lock = new Object();
   // Guarded by lock.
@@ -85,6 +92,16 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     this.callExecutor = new SerializingExecutor(e);
     this.context = Context.current();
     this.unaryRequest = method.getType().clientSendsOneMessage();
+    this.inlineReceive = method.getType() == MethodDescriptor.MethodType.UNARY && waitsOnCallingThread(callOptions.getExecutor());
+  }
+
+  /**
+   * Whether {@code executor} is grpc-java's ThreadlessExecutor: the blocking stub's, whose thread
+   * waits for the call's callbacks and runs them itself. Known by its class name, since the class
+   * is private; with another gRPC version that renames it, calls just take the usual path.
+   */
+  static boolean waitsOnCallingThread(Executor executor) {
+    return executor != null && executor.getClass().getName().equals("io.grpc.stub.ClientCalls$ThreadlessExecutor");
   }
 
   @Override
@@ -167,7 +184,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
       if (deadline != null) {
         timeout = Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS));
       }
-      s = session.newStream(new CallStart(method.getFullMethodName(), timeout, startHeaders, authority), this);
+      s = session.newStream(new CallStart(method.getFullMethodName(), timeout, startHeaders, authority), this, inlineReceive);
       created = s;
       if (s != null) {
         tracers = ClientTracers.create(callOptions, startHeaders);
@@ -291,6 +308,31 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
       halfClosed = true;
     }
     withStream(WireStream::halfClose);
+    if (inlineReceive) {
+      receiveAnswerHere();
+    }
+  }
+
+  /**
+   * The blocking stub waits for the answer as soon as this returns: wait here instead, receiving
+   * it on this thread, so that it is queued to the stub's executor before the stub would park and
+   * the transport's reader thread need not wake this one. Ends when the call is closed (answered,
+   * cancelled, past its deadline) or the thread is interrupted; otherwise the stub waits as usual.
+   */
+  private void receiveAnswerHere() {
+    WireStream s;
+    synchronized (lock) {
+      s = stream;
+    }
+    if (s == null) {
+      return; // still connecting: the reader thread delivers as usual
+    }
+    inlineThread = Thread.currentThread();
+    try {
+      s.session().receiveInline(closed::get, Long.MAX_VALUE);
+    } finally {
+      inlineThread = null;
+    }
   }
 
   @Override
@@ -406,6 +448,18 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private void close(Status status, Metadata trailers, boolean fromServer) {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    Thread inline = inlineThread;
+    if (inline != null && inline != Thread.currentThread()) {
+      // Closed from elsewhere (deadline, cancellation, the channel shutting down): the waiting
+      // thread must notice now, not when the next message comes.
+      WireStream s;
+      synchronized (lock) {
+        s = created;
+      }
+      if (s != null) {
+        s.session().wakeReceivers();
+      }
     }
     tracers.closed(status, fromServer ? trailers : null);
     if (deadlineTimer != null) {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * One transport {@link Connection} speaking the bridge wire protocol ({@code
@@ -176,6 +177,20 @@ public final class WireSession implements MessageHandler {
    * @return the stream, or null when the session takes no new calls (draining or closed)
    */
   public WireStream newStream(CallStart start, StreamListener streamListener) {
+    return newStream(start, streamListener, false);
+  }
+
+  /**
+   * Opens a call, as {@link #newStream(CallStart, StreamListener)}.
+   *
+   * @param inlineReceive whether the caller will wait for the whole answer in {@link
+   *     #receiveInline}; otherwise the transport's reader thread is brought back at once if it
+   *     stood aside for an earlier inline receive
+   */
+  public WireStream newStream(CallStart start, StreamListener streamListener, boolean inlineReceive) {
+    if (!inlineReceive) {
+      connection.wakeReceivers();
+    }
     if (!clientSide) {
       throw new IllegalStateException("only a client session opens streams");
     }
@@ -196,6 +211,27 @@ public final class WireSession implements MessageHandler {
       return null;
     }
     return stream;
+  }
+
+  /**
+   * Waits on the calling thread until {@code done} holds, receiving this session's messages here
+   * where the transport can ({@link Connection#receiveInline}): the answer to a blocking call then
+   * needs no hand-off from the reader thread. If streams are still open afterwards, the reader
+   * thread takes over again at once.
+   *
+   * @return false if the transport did not receive on this thread; the caller waits its usual way
+   */
+  public boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
+    boolean inline = connection.receiveInline(done, timeoutNanos);
+    if (inline && !streams.isEmpty()) {
+      connection.wakeReceivers();
+    }
+    return inline;
+  }
+
+  /** Wakes a thread in {@link #receiveInline} so that it checks its condition again. */
+  public void wakeReceivers() {
+    connection.wakeReceivers();
   }
 
   void remove(WireStream stream) {

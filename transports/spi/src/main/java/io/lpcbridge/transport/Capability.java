@@ -19,6 +19,12 @@ public enum Capability {
   FD_PASSING,
   /** The peer's pid, uid and gid are known ({@link Connection#peerCredentials()}). */
   PEER_CREDENTIALS,
+  /**
+   * A thread waiting for a reply can receive it itself ({@link Connection#receiveInline}), with no
+   * hand-off from the transport's reader thread (shm, and the stream transports: unix, socketpair,
+   * pipe, fifo).
+   */
+  INLINE_RECEIVE,
   /** The client end launches its peer as a child process (socketpair, pipe). */
   SPAWNS_PEER,
   /**

@@ -3,6 +3,7 @@ package io.lpcbridge.transport;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * A reliable, ordered, bidirectional channel of whole messages between two processes: the only
@@ -37,6 +38,15 @@ import java.util.Set;
  *
  * {@code send}, {@code isWritable} and {@code close} are safe from any thread. Messages sent by one
  * thread arrive in the order sent; messages from different threads are never interleaved.
+ *
+ * <h2>Receiving on the waiting thread</h2>
+ *
+ * A transport may let a thread that is about to wait for a reply receive it itself ({@link
+ * #receiveInline}), so that the reply needs no hand-off from the transport's reader thread to the
+ * waiting one: on a two-process round trip that hand-off (a futex wake-up and a context switch)
+ * costs as much as the transport itself. The reader thread stands aside meanwhile and for a short
+ * grace period after, so that a thread making one blocking call after another keeps the role;
+ * {@link #wakeReceivers()} ends the grace period at once.
  */
 public interface Connection {
 
@@ -88,6 +98,33 @@ public interface Connection {
 
   /** The peer's address, for logs, error messages and the server call's attributes. */
   String remoteAddress();
+
+  /**
+   * Receives on the calling thread: reads and runs {@link MessageHandler#onMessage} here, for
+   * whatever arrives, until {@code done} holds, {@code timeoutNanos} pass, the connection stops
+   * being open, or {@link #wakeReceivers()} is called from another thread. Meanwhile the
+   * transport's reader thread reads nothing; messages are still delivered one at a time and in
+   * order. {@code done} is checked after each message and after each wake-up.
+   *
+   * <p>On return without {@code done}, the reader thread takes over again at once. On return with
+   * {@code done}, it stays aside for the transport's grace period (well under a millisecond to a
+   * few milliseconds), unless {@link #wakeReceivers()} is called: a caller that leaves other
+   * traffic expected must call it.
+   *
+   * @return false when nothing was done because the transport cannot receive inline, or not now:
+   *     the connection is not open, or the calling thread is already delivering this connection's
+   *     messages (a reader thread, or a handler called from an inline receive). The default
+   *     returns false.
+   */
+  default boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
+    return false;
+  }
+
+  /**
+   * Wakes a thread in {@link #receiveInline} so that it re-checks its condition, and brings the
+   * reader thread back if it stood aside. Safe from any thread; cheap when there is nobody to wake.
+   */
+  default void wakeReceivers() {}
 
   /** The peer's credentials where the transport has {@link Capability#PEER_CREDENTIALS}. */
   default Optional<PeerCredentials> peerCredentials() {

@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  * <h2>Threading</h2>
  *
  * <ul>
- *   <li>{@link #onMessage} is called by a transport thread, never by two threads at once, in the
+ *   <li>{@link #onMessage} is called by a transport thread, or by a thread inside {@link
+ *       Connection#receiveInline}, never by two threads at once, in the
  *       order the peer sent the messages. While it runs, the connection reads nothing more: a slow
  *       handler is how a receiver pushes back on its sender.
  *   <li>{@link #onWritable} may be called from any thread, including a thread inside {@link

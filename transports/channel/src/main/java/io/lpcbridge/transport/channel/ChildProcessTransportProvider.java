@@ -82,7 +82,7 @@ public abstract class ChildProcessTransportProvider implements TransportProvider
 
   @Override
   public final Set<Capability> capabilities() {
-    return Set.of(Capability.SPAWNS_PEER);
+    return Set.of(Capability.SPAWNS_PEER, Capability.INLINE_RECEIVE);
   }
 
   @Override

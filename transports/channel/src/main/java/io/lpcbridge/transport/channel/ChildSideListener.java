@@ -71,7 +71,7 @@ public final class ChildSideListener implements Listener {
       c =
           FdConnections.create(
               i, o, options, transportName, target.toString(),
-              "parent pid " + ProcessHandle.current().parent().map(p -> p.pid()).orElse(-1L), Set.of(Capability.SPAWNS_PEER));
+              "parent pid " + ProcessHandle.current().parent().map(p -> p.pid()).orElse(-1L), Set.of(Capability.SPAWNS_PEER, Capability.INLINE_RECEIVE));
     } catch (IOException e) {
       closeBoth(i, o);
       acceptor.onListenerFailed(new IOException("cannot serve " + target + ": " + e.getMessage(), e));

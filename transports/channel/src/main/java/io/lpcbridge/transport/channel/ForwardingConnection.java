@@ -7,6 +7,7 @@ import io.lpcbridge.transport.PeerCredentials;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * A connection that forwards to another and lets a subclass act around {@code onClosed}: the
@@ -80,6 +81,16 @@ abstract class ForwardingConnection implements Connection {
   @Override
   public int maxMessageSize() {
     return delegate.maxMessageSize();
+  }
+
+  @Override
+  public boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
+    return delegate.receiveInline(done, timeoutNanos);
+  }
+
+  @Override
+  public void wakeReceivers() {
+    delegate.wakeReceivers();
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.lpcbridge.transport.HandlerCallbacks;
 import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.MessageTooLargeException;
 import io.lpcbridge.transport.PeerCredentials;
+import io.lpcbridge.transport.ReadRole;
 import io.lpcbridge.transport.TransportOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,6 +15,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A {@link Connection} of length-prefixed messages (see {@link Frames}) over a non-blocking byte
@@ -26,6 +28,12 @@ import java.util.concurrent.TimeUnit;
  * and it runs {@link MessageHandler#onMessage} inline on each message. Senders write on their own
  * thread ({@link FrameWriter}); the reader thread only finishes flushes the channel refused. There
  * is no other thread and no hand-off between threads on the path of a message.
+ *
+ * <p>A thread that waits for a reply can read it itself ({@link #receiveInline}). Reading is a
+ * {@link ReadRole}: the reader thread holds it while it reads and waits, and gives it up while
+ * inline receivers want it and for {@link ReadRole#GRACE_NANOS} after. A thread that makes one
+ * blocking call after another thus keeps the role, and each reply costs one wake-up (the kernel
+ * waking the caller) instead of two.
  *
  * <h2>Closing</h2>
  *
@@ -62,6 +70,11 @@ final class StreamConnection implements Connection {
 
   private final HandlerCallbacks callbacks = new HandlerCallbacks(this);
 
+  /** Who reads: the reader thread, or a thread in receiveInline. */
+  private final ReadRole role = new ReadRole();
+  /** Thrown by the handler on an inline receiver: fails the connection through the reader. */
+  private volatile Throwable inlineFailure;
+
   StreamConnection(
       StreamIo io,
       TransportOptions options,
@@ -94,6 +107,7 @@ final class StreamConnection implements Connection {
     }
     Thread reader = new Thread(this::runReader, transportName + " reader " + remoteAddress);
     reader.setDaemon(true);
+    role.readerThread(reader);
     reader.start();
   }
 
@@ -123,6 +137,7 @@ final class StreamConnection implements Connection {
     }
     if (started) {
       io.wakeup();
+      role.wake(() -> {});
     } else {
       // Nobody will read: close now. A later start() only reports the close.
       writer.abandon();
@@ -170,21 +185,30 @@ final class StreamConnection implements Connection {
     if (state == CLOSED) {
       cause = null;
     } else {
+      // The role is held to the end, so that no inline receiver reads a closed channel.
+      role.lock();
       try {
-        cause = readUntilDone();
-      } catch (Throwable t) {
-        cause = t;
+        try {
+          cause = readUntilDone();
+        } catch (Throwable t) {
+          cause = t;
+        }
+        writer.abandon();
+        synchronized (lifecycleLock) {
+          state = CLOSED;
+        }
+        closeIo();
+      } finally {
+        role.unlock();
       }
-      writer.abandon();
-      synchronized (lifecycleLock) {
-        state = CLOSED;
-      }
-      closeIo();
     }
     deliverClosed(cause);
   }
 
-  /** Reads and delivers until the stream ends, the connection fails or close() is called. */
+  /**
+   * Reads and delivers until the stream ends, the connection fails or close() is called. Called
+   * holding the read role once; gives it up while inline receivers want it.
+   */
   private Throwable readUntilDone() throws IOException {
     MessageHandler h = handler;
     while (true) {
@@ -192,22 +216,68 @@ final class StreamConnection implements Connection {
       if (failure != null) {
         return failure;
       }
+      Throwable thrown = inlineFailure;
+      if (thrown != null) {
+        return thrown;
+      }
       if (state != OPEN) {
         return linger(h);
       }
-      int n = io.read(decoder.readBuffer());
-      if (n > 0) {
-        decoder.deliver(h);
-        if (writer.isBlocked()) {
-          // A busy reader would not reach await(): give the stalled output a chance here.
-          writer.flushFromReader();
-        }
-      } else if (n < 0) {
+      if (role.readerShouldStandAside()) {
+        role.standAside(this::readable);
+        continue;
+      }
+      if (step(h, 0) < 0) {
         return decoder.endOfStream();
-      } else if ((io.await(true, writer.isBlocked(), 0) & StreamIo.WRITABLE) != 0) {
-        writer.flushFromReader();
       }
     }
+  }
+
+  /**
+   * One read, or one wait when there is nothing to read. Called by the holder of the read role.
+   *
+   * @return -1 at the end of the stream, otherwise 0
+   */
+  private int step(MessageHandler h, long timeoutMillis) throws IOException {
+    int n = io.read(decoder.readBuffer());
+    if (n > 0) {
+      decoder.deliver(h);
+      if (writer.isBlocked()) {
+        // A busy reader would not reach await(): give the stalled output a chance here.
+        writer.flushFromReader();
+      }
+    } else if (n < 0) {
+      return -1;
+    } else if ((io.await(true, writer.isBlocked(), timeoutMillis) & StreamIo.WRITABLE) != 0) {
+      writer.flushFromReader();
+    }
+    return 0;
+  }
+
+  /** Whether reading may go on: open, and failed neither way. */
+  private boolean readable() {
+    return state == OPEN && inlineFailure == null && writer.failure() == null;
+  }
+
+  @Override
+  public boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
+    MessageHandler h = handler;
+    if (h == null) {
+      return false;
+    }
+    return role.receiveInline(
+        done,
+        timeoutNanos,
+        this::readable,
+        io::wakeup,
+        // await's timeout is in milliseconds, 0 meaning none: round up, so a short wait still waits.
+        maxWait -> step(h, Math.max(1, TimeUnit.NANOSECONDS.toMillis(maxWait + 999_999))) >= 0,
+        t -> inlineFailure = t);
+  }
+
+  @Override
+  public void wakeReceivers() {
+    role.wake(io::wakeup);
   }
 
   /** After close(): writes what is queued, for at most the linger time, still delivering input. */

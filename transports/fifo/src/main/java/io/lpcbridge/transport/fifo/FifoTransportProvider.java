@@ -69,7 +69,7 @@ public final class FifoTransportProvider implements TransportProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of();
+    return Set.of(Capability.INLINE_RECEIVE);
   }
 
   @Override

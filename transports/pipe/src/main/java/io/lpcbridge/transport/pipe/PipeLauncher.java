@@ -60,7 +60,7 @@ final class PipeLauncher {
             PipeTransportProvider.NAME,
             "pid " + ProcessHandle.current().pid(),
             "pipe child " + child,
-            Set.of(Capability.SPAWNS_PEER));
+            Set.of(Capability.SPAWNS_PEER, Capability.INLINE_RECEIVE));
     return ChildConnections.spawned(c, child, options.linger());
   }
 
@@ -68,7 +68,7 @@ final class PipeLauncher {
   static Connection[] inProcessPair(Target target, TransportOptions options) throws IOException {
     int[] up = Fds.pipe(0);
     int[] down = Fds.pipe(0);
-    Set<Capability> caps = Set.of(Capability.SPAWNS_PEER);
+    Set<Capability> caps = Set.of(Capability.SPAWNS_PEER, Capability.INLINE_RECEIVE);
     Connection client = FdConnections.create(down[0], up[1], options, PipeTransportProvider.NAME, "client of " + target, target.toString(), caps);
     Connection server = FdConnections.create(up[0], down[1], options, PipeTransportProvider.NAME, target.toString(), "client in this process", caps);
     return new Connection[] {client, server};

@@ -9,6 +9,7 @@ import io.lpcbridge.transport.HandlerCallbacks;
 import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.MessageTooLargeException;
 import io.lpcbridge.transport.PeerCredentials;
+import io.lpcbridge.transport.ReadRole;
 import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.WriteWatermark;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
@@ -39,6 +41,11 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  *       It also flushes the queue once the peer frees space, carries out {@link #close()} and
  *       delivers {@link MessageHandler#onClosed}. When there is nothing to do it waits as the {@link
  *       IdleStrategy} says.
+ *   <li>A thread about to wait for a reply may read the inbound ring itself ({@link
+ *       #receiveInline}): reading is a {@link ReadRole}, which the reader thread gives up while
+ *       inline receivers want it and for {@link ReadRole#GRACE_NANOS} after the last inline
+ *       receive. The inline receiver reads, delivers and waits exactly as the reader thread would,
+ *       with the same idler, so a blocking call's reply needs no hand-off between threads.
  *   <li>The <b>watcher thread</b> blocks reading the rendezvous socket. The kernel closes a dead
  *       process's sockets however it dies, so end of file there means the peer is gone: the watcher
  *       sets {@link #peerGone} and rings this side's own doorbell. The reader then delivers what the
@@ -102,6 +109,9 @@ final class ShmConnection implements Connection {
 
   private final WriteWatermark watermark;
   private final HandlerCallbacks callbacks = new HandlerCallbacks(this);
+
+  /** Who reads the inbound ring and uses the idler: the reader thread, or a thread in receiveInline. */
+  private final ReadRole role = new ReadRole();
 
   /** A message, or its unsent rest, copied for later. */
   private static final class Pending {
@@ -419,17 +429,23 @@ final class ShmConnection implements Connection {
     if (state == CLOSED) {
       cause = null;
     } else {
+      // The role is held to the end, so that no inline receiver touches the segment once released.
+      role.lock();
       try {
-        cause = readUntilDone();
-      } catch (Throwable t) {
-        cause = t;
-      }
-      lock.lock();
-      try {
-        state = CLOSED;
-        releaseLocked();
+        try {
+          cause = readUntilDone();
+        } catch (Throwable t) {
+          cause = t;
+        }
+        lock.lock();
+        try {
+          state = CLOSED;
+          releaseLocked();
+        } finally {
+          lock.unlock();
+        }
       } finally {
-        lock.unlock();
+        role.unlock();
       }
       closeSocket();
     }
@@ -439,7 +455,7 @@ final class ShmConnection implements Connection {
   /** Reads, delivers and flushes until the peer closes or dies, this side closes, or something fails. */
   private Throwable readUntilDone() throws Exception {
     Consumer<ByteBuffer> sink = handler::onMessage;
-    Idler.Condition ready = this::readyWhileOpen;
+    Idler.Condition ready = () -> readyWhileOpen() || role.inlineWanted();
     while (true) {
       Throwable f = failure;
       if (f != null) {
@@ -458,9 +474,62 @@ final class ShmConnection implements Connection {
       }
       if (n > 0 || flushed) {
         idler.busy();
+      } else if (role.readerShouldStandAside()) {
+        role.standAside(() -> state == OPEN && failure == null && !peerGone);
       } else {
         idler.idle(ready, Idler.MAX_SLEEP_NANOS);
       }
+    }
+  }
+
+  @Override
+  public boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
+    MessageHandler h = handler;
+    if (h == null) {
+      return false;
+    }
+    Consumer<ByteBuffer> sink = h::onMessage;
+    // wakeReceivers rings the doorbell, which ends a sleep; the loop then checks done again.
+    Idler.Condition ready = () -> readyWhileOpen() || done.getAsBoolean();
+    return role.receiveInline(
+        done,
+        timeoutNanos,
+        () -> state == OPEN && failure == null,
+        this::wakeReader,
+        maxWait -> {
+          int n = readPass(sink);
+          if (reader.closeSeen() || (peerGone && n == 0 && !reader.hasData())) {
+            return false; // the reader thread reports the end
+          }
+          boolean flushed = watermark.queued() > 0 && flushFromReader();
+          if (n > 0 || flushed) {
+            idler.busy();
+          } else {
+            idler.idle(ready, maxWait);
+          }
+          return true;
+        },
+        t -> {
+          lock.lock();
+          try {
+            failLocked(t);
+          } finally {
+            lock.unlock();
+          }
+        });
+  }
+
+  @Override
+  public void wakeReceivers() {
+    role.wake(this::wakeReader);
+  }
+
+  private void wakeReader() {
+    lock.lock();
+    try {
+      wakeReaderLocked();
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -71,7 +71,7 @@ public final class ShmTransportProvider implements TransportProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.MESSAGE_BOUNDARIES, Capability.ZERO_COPY, Capability.PEER_CREDENTIALS);
+    return Set.of(Capability.MESSAGE_BOUNDARIES, Capability.ZERO_COPY, Capability.PEER_CREDENTIALS, Capability.INLINE_RECEIVE);
   }
 
   @Override

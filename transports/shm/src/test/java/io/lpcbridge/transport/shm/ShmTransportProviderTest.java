@@ -74,7 +74,7 @@ class ShmTransportProviderTest {
     assertEquals("shm", p.name());
     assertEquals(Set.of("shm"), p.schemes());
     assertTrue(p.isAvailable(), () -> "unavailable: " + p.unavailabilityCause());
-    assertEquals(Set.of(Capability.MESSAGE_BOUNDARIES, Capability.ZERO_COPY, Capability.PEER_CREDENTIALS), p.capabilities());
+    assertEquals(Set.of(Capability.MESSAGE_BOUNDARIES, Capability.ZERO_COPY, Capability.PEER_CREDENTIALS, Capability.INLINE_RECEIVE), p.capabilities());
     assertTrue(p.description().contains("idle=adaptive by default"), p.description());
     assertEquals(Set.of("idle", "spinTime", "ringSize", "dir", "allowUids"), p.supportedOptions());
   }

@@ -58,14 +58,14 @@ final class SocketpairLauncher {
     Connection c =
         FdConnections.create(
             pair[0], pair[0], options, SocketpairTransportProvider.NAME, "pid " + ProcessHandle.current().pid(),
-            "socketpair worker " + child, Set.of(Capability.SPAWNS_PEER));
+            "socketpair worker " + child, Set.of(Capability.SPAWNS_PEER, Capability.INLINE_RECEIVE));
     return ChildConnections.spawned(c, child, options.linger());
   }
 
   /** One socketpair between two connections of this process: {@code [client, server]}. */
   static Connection[] inProcessPair(Target target, TransportOptions options) throws IOException {
     int[] s = Fds.socketPair();
-    Set<Capability> caps = Set.of(Capability.SPAWNS_PEER);
+    Set<Capability> caps = Set.of(Capability.SPAWNS_PEER, Capability.INLINE_RECEIVE);
     Connection client;
     try {
       client = FdConnections.create(s[0], s[0], options, SocketpairTransportProvider.NAME, "client of " + target, target.toString(), caps);

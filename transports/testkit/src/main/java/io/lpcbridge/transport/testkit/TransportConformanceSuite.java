@@ -593,6 +593,125 @@ public abstract class TransportConformanceSuite {
     client.assertContractKept();
   }
 
+  // ---------------------------------------------------------------- receiving on the waiting thread
+
+  /**
+   * {@link Connection#receiveInline}: a transport with {@link Capability#INLINE_RECEIVE} delivers
+   * on the calling thread until the condition holds, in order with what its reader thread delivers
+   * before and after; one without it returns false and its reader thread delivers as always.
+   */
+  @Test
+  void receiveInlineDeliversOnTheCallingThreadInOrderAndTheReaderTakesOverAfter() throws Exception {
+    TestServer server = serve(RecordingHandler::echoing);
+    List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    RecordingHandler client = new RecordingHandler(m -> threads.add(Thread.currentThread()));
+    Connection c = connectAndStart(server.target(), client);
+    Accepted s = server.awaitAccepted(TIMEOUT);
+    boolean supported = provider().capabilities().contains(Capability.INLINE_RECEIVE);
+
+    // The peer sends only once the condition is first checked, which an inline receiver does
+    // holding the read role: what comes back cannot reach the reader thread first.
+    java.util.concurrent.atomic.AtomicBoolean asked = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.function.BooleanSupplier firstArrived = () -> {
+      if (asked.compareAndSet(false, true)) {
+        s.connection().send(ByteBuffer.wrap(bytes("first")));
+      }
+      return client.receivedCount() >= 1;
+    };
+    boolean inline = c.receiveInline(firstArrived, TIMEOUT.toNanos());
+    if (!inline) {
+      firstArrived.getAsBoolean();
+    }
+    assertEquals(supported, inline, "receiveInline ran inline iff the transport has INLINE_RECEIVE");
+    assertArrayEquals(bytes("first"), client.take(TIMEOUT));
+    if (inline) {
+      assertEquals(Thread.currentThread(), threads.get(0), "the answer was delivered on the waiting thread");
+    }
+
+    // Nobody receives inline now: the reader thread must take over (after its grace period).
+    c.send(ByteBuffer.wrap(bytes("second")));
+    assertArrayEquals(bytes("second"), client.take(TIMEOUT));
+    assertTrue(threads.get(1) != Thread.currentThread(), "a message nobody waited for came on a transport thread");
+
+    // A burst split between an inline receiver and the reader thread keeps its order.
+    int n = 2_000;
+    for (int i = 0; i < n; i++) {
+      assertTrue(c.send(NumberedMessage.encode(1, i, 16 + i % 200)));
+    }
+    c.receiveInline(() -> client.receivedCount() >= 2 + n / 2, TIMEOUT.toNanos());
+    for (int i = 0; i < n; i++) {
+      assertEquals(i, NumberedMessage.decode(client.take(TIMEOUT)).sequence(), "message order across threads");
+    }
+    c.close();
+    client.awaitClosedInOrder(TIMEOUT);
+    client.assertContractKept();
+  }
+
+  @Test
+  void receiveInlineReturnsWhenWokenTimedOutInterruptedOrClosed() throws Exception {
+    assumeCapability(Capability.INLINE_RECEIVE, "only an inline receive can be woken");
+    TestServer server = serve(conn -> new RecordingHandler());
+    RecordingHandler client = new RecordingHandler();
+    Connection c = connectAndStart(server.target(), client);
+    Accepted s = server.awaitAccepted(TIMEOUT);
+    long patience = Duration.ofMinutes(5).toNanos();
+    ExecutorService pool = Executors.newCachedThreadPool();
+    resources.push(pool::shutdownNow);
+
+    // Woken: the condition turned true on another thread, which says so.
+    java.util.concurrent.atomic.AtomicBoolean flag = new java.util.concurrent.atomic.AtomicBoolean();
+    Future<Boolean> woken = pool.submit(() -> c.receiveInline(flag::get, patience));
+    Thread.sleep(100);
+    flag.set(true);
+    c.wakeReceivers();
+    assertTrue(woken.get(TIMEOUT.toSeconds(), SECONDS), "woken inline receive returned");
+
+    // Timed out.
+    assertTrue(c.receiveInline(() -> false, Duration.ofMillis(50).toNanos()), "a timed-out inline receive still ran inline");
+
+    // Interrupted: returns with the interrupt still set, for the caller to act on.
+    CountDownLatch started = new CountDownLatch(1);
+    Future<Boolean> interrupted = pool.submit(() -> {
+      started.countDown();
+      c.receiveInline(() -> false, patience);
+      return Thread.currentThread().isInterrupted();
+    });
+    started.await();
+    Thread.sleep(100);
+    interrupted.cancel(true);
+    // cancel(true) interrupts; the task's own result is not readable after cancel, so wait for the
+    // connection to be usable by the reader again instead.
+    byte[] ping = bytes("after the interrupt");
+    s.connection().send(ByteBuffer.wrap(ping));
+    assertArrayEquals(ping, client.take(TIMEOUT), "the reader thread took over after the interrupted receive");
+
+    // Closed by the peer while receiving inline: returns, and onClosed comes once, in order.
+    Future<Boolean> closing = pool.submit(() -> c.receiveInline(() -> false, patience));
+    Thread.sleep(100);
+    s.connection().close();
+    assertTrue(closing.get(TIMEOUT.toSeconds(), SECONDS));
+    client.awaitClosedInOrder(TIMEOUT);
+    assertFalse(c.receiveInline(() -> false, patience), "no inline receive on a closed connection");
+    client.assertContractKept();
+  }
+
+  @Test
+  void receiveInlineFromInsideOnMessageIsRefused() throws Exception {
+    TestServer server = serve(RecordingHandler::echoing);
+    java.util.concurrent.atomic.AtomicReference<Connection> self = new java.util.concurrent.atomic.AtomicReference<>();
+    List<Boolean> nested = new java.util.concurrent.CopyOnWriteArrayList<>();
+    RecordingHandler client = new RecordingHandler(m -> nested.add(self.get().receiveInline(() -> true, 1_000_000)));
+    Connection c = connectAndStart(server.target(), client);
+    self.set(c);
+    c.send(ByteBuffer.wrap(bytes("x")));
+    c.receiveInline(() -> client.receivedCount() >= 1, TIMEOUT.toNanos());
+    client.take(TIMEOUT);
+    c.send(ByteBuffer.wrap(bytes("y")));
+    client.take(TIMEOUT);
+    assertEquals(List.of(false, false), nested, "receiveInline called from a handler, inline and on the reader thread");
+    client.assertContractKept();
+  }
+
   // ---------------------------------------------------------------- capability-specific
 
   @Test

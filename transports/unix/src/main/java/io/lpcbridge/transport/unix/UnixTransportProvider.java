@@ -52,7 +52,7 @@ public final class UnixTransportProvider implements TransportProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    Set<Capability> c = EnumSet.noneOf(Capability.class);
+    Set<Capability> c = EnumSet.of(Capability.INLINE_RECEIVE);
     if (UnixAvailability.isAvailable() && UnixAvailability.peerCredentials()) {
       c.add(Capability.PEER_CREDENTIALS);
     }

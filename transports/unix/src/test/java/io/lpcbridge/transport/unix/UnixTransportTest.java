@@ -64,7 +64,7 @@ class UnixTransportTest {
     assertEquals("unix", p.name());
     assertTrue(p.isAvailable(), () -> "unavailable: " + p.unavailabilityCause());
     assertTrue(p.unavailabilityCause().isEmpty());
-    assertEquals(java.util.Set.of(Capability.PEER_CREDENTIALS), p.capabilities());
+    assertEquals(java.util.Set.of(Capability.PEER_CREDENTIALS, Capability.INLINE_RECEIVE), p.capabilities());
   }
 
   @Test
