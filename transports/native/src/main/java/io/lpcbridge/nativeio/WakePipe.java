@@ -50,20 +50,29 @@ public final class WakePipe implements AutoCloseable {
     }
   }
 
-  /** Empties the pipe after a poll reported it readable; call from the polling thread only. */
+  /**
+   * Empties the pipe after a poll reported it readable; call from the polling thread only, which
+   * then re-checks whatever it waits for.
+   *
+   * <p>The pipe is emptied first and the pending flag cleared after. The other order lost wake-ups:
+   * a {@link #wake} between clearing and reading wrote a byte that the read then swallowed, leaving
+   * the flag set with nothing in the pipe, so that every later wake returned without writing and
+   * the poller slept through them all. In this order a wake between reading and clearing writes
+   * nothing, which is harmless: the poller is already awake and re-checks after this returns.
+   */
   public void drain() {
-    pending.set(false);
     try {
       while (true) {
         drain.clear();
         int n = Fds.read(readFd, drain);
         if (n <= 0) {
-          return;
+          break;
         }
       }
     } catch (NativeException e) {
       // Closed under us: nothing to drain.
     }
+    pending.set(false);
   }
 
   @Override

@@ -85,6 +85,47 @@ class FdsTest {
     }
   }
 
+  /**
+   * A wake racing a drain must not be lost: afterwards, either a byte is pending or the next wake
+   * writes one. (A drain that forgot the pending flag before reading could swallow the racing
+   * wake's byte and leave the flag set, so that no later wake ever wrote again.)
+   */
+  @Test
+  void aWakeRacingADrainIsNeverLost() throws Exception {
+    try (WakePipe wake = new WakePipe()) {
+      Fds.PollSet set = new Fds.PollSet(1);
+      set.set(0, wake.readFd(), Fds.POLLIN);
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      Thread waker = Thread.ofPlatform().start(() -> {
+        try {
+          while (!stop.get()) {
+            start.await();
+            wake.wake();
+            start.await();
+          }
+        } catch (Exception e) {
+          // stopped
+        }
+      });
+      try {
+        for (int i = 0; i < 20_000; i++) {
+          wake.wake(); // a byte pending, as after a poll woke up
+          start.await();
+          wake.drain(); // races the other thread's wake()
+          start.await();
+          wake.wake();
+          assertEquals(1, set.poll(0), "iteration " + i + ": a wake after a drain left nothing to poll: it was lost");
+          wake.drain();
+        }
+      } finally {
+        stop.set(true);
+        waker.interrupt();
+        waker.join();
+      }
+    }
+  }
+
   @Test
   void pollSetReportsReadinessAndWakePipeWakesIt() throws Exception {
     int[] p = Fds.pipe(Fds.O_NONBLOCK);

@@ -21,8 +21,8 @@ public enum Capability {
   PEER_CREDENTIALS,
   /**
    * A thread waiting for a reply can receive it itself ({@link Connection#receiveInline}), with no
-   * hand-off from the transport's reader thread (shm, and the stream transports: unix, socketpair,
-   * pipe, fifo).
+   * hand-off from the transport's reader thread (shm, unix, unix+dgram, socketpair, pipe, fifo,
+   * mq).
    */
   INLINE_RECEIVE,
   /** The client end launches its peer as a child process (socketpair, pipe). */

@@ -5,6 +5,7 @@ import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.HandlerCallbacks;
 import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.MessageTooLargeException;
+import io.lpcbridge.transport.ReadRole;
 import io.lpcbridge.transport.TransportOptions;
 import java.io.IOException;
 import java.net.ProtocolException;
@@ -13,11 +14,14 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A {@link Connection} over a {@link DatagramIo}: messages cut into fragments ({@link Datagrams}),
  * written by the sending thread ({@link DatagramWriter}), reassembled and delivered by one reader
- * thread per connection, as in {@link StreamConnection}.
+ * thread per connection, as in {@link StreamConnection}. As there, a thread waiting for a reply can
+ * take the reading over ({@link #receiveInline}, a {@link ReadRole}); it also sends the keepalive
+ * probes while it waits.
  *
  * <h2>Liveness</h2>
  *
@@ -60,8 +64,19 @@ final class DatagramConnection implements Connection {
 
   private final HandlerCallbacks callbacks = new HandlerCallbacks(this);
 
-  /** Reader thread only: the peer has sent READY (or none is awaited). */
+  /** Who reads: the reader thread, or a thread in receiveInline. */
+  private final ReadRole role = new ReadRole();
+  /** How an inline receiver found the connection ending ({@link #ORDERLY} for BYE); fails it through the reader. */
+  private volatile Throwable ending;
+  /** A BYE was received: the connection ends in order. */
+  private static final Throwable ORDERLY = new ByeReceived();
+
+  // The holder of the role only (the lock orders their accesses), set before the handler is.
+  /** The peer has sent READY (or none is awaited). */
   private boolean peerReady;
+  private long lastHeard;
+  private long lastProbe;
+  private long readyDeadline;
 
   DatagramConnection(DatagramIo io, TransportOptions options, DatagramConnections.Settings settings) {
     this.io = io;
@@ -84,10 +99,14 @@ final class DatagramConnection implements Connection {
       if (handler != null) {
         throw new IllegalStateException("start() was already called on " + this);
       }
+      lastHeard = System.nanoTime();
+      lastProbe = lastHeard;
+      readyDeadline = lastHeard + readyTimeoutNanos;
       handler = messageHandler;
     }
     Thread reader = new Thread(this::runReader, settings.transportName() + " reader " + settings.remoteAddress());
     reader.setDaemon(true);
+    role.readerThread(reader);
     reader.start();
   }
 
@@ -117,6 +136,7 @@ final class DatagramConnection implements Connection {
     }
     if (started) {
       io.wakeup();
+      role.wake(() -> {});
     } else {
       writer.abandon(true);
       closeIo();
@@ -165,19 +185,34 @@ final class DatagramConnection implements Connection {
       cause = null;
     } else {
       boolean orderly = false;
+      // The role is held to the end, so that no inline receiver reads a closed channel.
+      role.lock();
       try {
-        cause = readUntilDone();
-        orderly = cause == null;
-      } catch (Throwable t) {
-        cause = t;
+        try {
+          cause = readUntilDone();
+          orderly = cause == null;
+        } catch (Throwable t) {
+          cause = t;
+        }
+        writer.abandon(!orderly && !(cause instanceof PeerGoneException));
+        synchronized (lifecycleLock) {
+          state = CLOSED;
+        }
+        closeIo();
+      } finally {
+        role.unlock();
       }
-      writer.abandon(!orderly && !(cause instanceof PeerGoneException));
-      synchronized (lifecycleLock) {
-        state = CLOSED;
-      }
-      closeIo();
     }
     deliverClosed(cause);
+  }
+
+  /** The marker {@link #ORDERLY}: never thrown, never reported. */
+  private static final class ByeReceived extends Throwable {
+    private static final long serialVersionUID = 1L;
+
+    ByeReceived() {
+      super("BYE received", null, false, false);
+    }
   }
 
   /** The channel reported the peer dead: no BYE to send. */
@@ -189,64 +224,119 @@ final class DatagramConnection implements Connection {
     }
   }
 
+  /** Reads and delivers until the connection ends. Called holding the read role once. */
   private Throwable readUntilDone() throws IOException {
     MessageHandler h = handler;
-    long lastHeard = System.nanoTime();
-    long lastProbe = lastHeard;
-    long readyDeadline = lastHeard + readyTimeoutNanos;
     while (true) {
       IOException failure = writer.failure();
       if (failure != null) {
         return failure;
       }
+      Throwable end = ending;
+      if (end != null) {
+        return end == ORDERLY ? null : end;
+      }
       if (state != OPEN) {
         return linger(h);
       }
-      int n = io.receive(receiveBuffer.clear());
-      if (n >= 0) {
-        lastHeard = System.nanoTime();
-        if (receive(n, h) == Received.BYE) {
-          return null;
-        }
-        if (writer.isBlocked()) {
-          writer.flush();
-        }
+      if (role.readerShouldStandAside()) {
+        role.standAside(this::readable);
         continue;
       }
-      long now = System.nanoTime();
-      long wait = 0;
-      if (keepAliveNanos > 0) {
-        wait = Math.max(1, Math.max(lastHeard, lastProbe) + keepAliveNanos - now);
+      end = step(h, 0);
+      if (end != null) {
+        return end == ORDERLY ? null : end;
       }
-      if (!peerReady) {
-        if (now - readyDeadline >= 0) {
-          return new IOException(
-              "the peer " + settings.remoteAddress() + " did not finish the handshake (no READY) within connectTimeout="
-                  + TimeUnit.NANOSECONDS.toMillis(readyTimeoutNanos) + "ms");
-        }
-        wait = wait == 0 ? readyDeadline - now : Math.min(wait, readyDeadline - now);
+    }
+  }
+
+  /**
+   * One datagram received, or one wait (at most {@code maxWaitNanos} if positive, and never past
+   * the next keepalive probe or the handshake's deadline). Called by the holder of the read role.
+   *
+   * @return null to go on; otherwise how the connection ends: {@link #ORDERLY}, or the cause
+   */
+  private Throwable step(MessageHandler h, long maxWaitNanos) throws IOException {
+    int n = io.receive(receiveBuffer.clear());
+    if (n >= 0) {
+      lastHeard = System.nanoTime();
+      if (receive(n, h) == Received.BYE) {
+        return ORDERLY;
       }
-      long waitMillis = wait == 0 ? 0 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait + 999_999));
-      int ready = io.await(true, writer.isBlocked(), waitMillis);
-      // What a dead peer sent before it died is still delivered: gone only once drained.
-      if ((ready & DatagramIo.PEER_GONE) != 0 && (ready & DatagramIo.READABLE) == 0) {
-        return new PeerGoneException(io.peerGoneReason());
-      }
-      if ((ready & DatagramIo.WRITABLE) != 0) {
+      if (writer.isBlocked()) {
         writer.flush();
       }
-      if (ready == 0 && keepAliveNanos > 0) {
-        now = System.nanoTime();
-        if (now - Math.max(lastHeard, lastProbe) >= keepAliveNanos) {
-          lastProbe = now;
-          try {
-            writer.ping();
-          } catch (IOException e) {
-            return new PeerGoneException(e.getMessage());
-          }
+      return null;
+    }
+    long now = System.nanoTime();
+    long wait = 0;
+    if (keepAliveNanos > 0) {
+      wait = Math.max(1, Math.max(lastHeard, lastProbe) + keepAliveNanos - now);
+    }
+    if (!peerReady) {
+      if (now - readyDeadline >= 0) {
+        return new IOException(
+            "the peer " + settings.remoteAddress() + " did not finish the handshake (no READY) within connectTimeout="
+                + TimeUnit.NANOSECONDS.toMillis(readyTimeoutNanos) + "ms");
+      }
+      wait = wait == 0 ? readyDeadline - now : Math.min(wait, readyDeadline - now);
+    }
+    if (maxWaitNanos > 0) {
+      wait = wait == 0 ? maxWaitNanos : Math.min(wait, maxWaitNanos);
+    }
+    long waitMillis = wait == 0 ? 0 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait + 999_999));
+    int ready = io.await(true, writer.isBlocked(), waitMillis);
+    // What a dead peer sent before it died is still delivered: gone only once drained.
+    if ((ready & DatagramIo.PEER_GONE) != 0 && (ready & DatagramIo.READABLE) == 0) {
+      return new PeerGoneException(io.peerGoneReason());
+    }
+    if ((ready & DatagramIo.WRITABLE) != 0) {
+      writer.flush();
+    }
+    if (ready == 0 && keepAliveNanos > 0) {
+      now = System.nanoTime();
+      if (now - Math.max(lastHeard, lastProbe) >= keepAliveNanos) {
+        lastProbe = now;
+        try {
+          writer.ping();
+        } catch (IOException e) {
+          return new PeerGoneException(e.getMessage());
         }
       }
     }
+    return null;
+  }
+
+  /** Whether reading may go on: open, and neither ended nor failed. */
+  private boolean readable() {
+    return state == OPEN && ending == null && writer.failure() == null;
+  }
+
+  @Override
+  public boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
+    MessageHandler h = handler;
+    if (h == null) {
+      return false;
+    }
+    return role.receiveInline(
+        done,
+        timeoutNanos,
+        this::readable,
+        io::wakeup,
+        maxWait -> {
+          Throwable end = step(h, maxWait);
+          if (end != null) {
+            ending = end;
+            return false;
+          }
+          return true;
+        },
+        t -> ending = t);
+  }
+
+  @Override
+  public void wakeReceivers() {
+    role.wake(io::wakeup);
   }
 
   private Received receive(int n, MessageHandler h) throws ProtocolException {

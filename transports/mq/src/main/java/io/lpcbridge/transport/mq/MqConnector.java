@@ -67,7 +67,7 @@ final class MqConnector {
             options,
             new DatagramConnections.Settings(
                 MqTransportProvider.NAME, "pid " + ProcessHandle.current().pid(), names.target + " (server pid " + serverPid + ")",
-                Set.of(Capability.MESSAGE_BOUNDARIES), Duration.ZERO, false));
+                Set.of(Capability.MESSAGE_BOUNDARIES, Capability.INLINE_RECEIVE), Duration.ZERO, false));
     // A crashed server leaves its request queue behind; its clients are the ones who notice.
     return ConnectionHooks.cleanUpAfterPeer(c, names.name, names::removeIfStale);
   }

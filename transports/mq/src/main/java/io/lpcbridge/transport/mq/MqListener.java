@@ -203,7 +203,7 @@ final class MqListener implements Listener {
             options,
             new DatagramConnections.Settings(
                 MqTransportProvider.NAME, names.target.toString(), "mq client pid " + pid,
-                Set.of(Capability.MESSAGE_BOUNDARIES), Duration.ZERO, false));
+                Set.of(Capability.MESSAGE_BOUNDARIES, Capability.INLINE_RECEIVE), Duration.ZERO, false));
     try {
       acceptor.onConnection(c);
     } catch (RuntimeException e) {

@@ -81,7 +81,7 @@ public final class MqTransportProvider implements TransportProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.MESSAGE_BOUNDARIES);
+    return Set.of(Capability.MESSAGE_BOUNDARIES, Capability.INLINE_RECEIVE);
   }
 
   @Override

@@ -101,7 +101,7 @@ final class DgramConnector {
             io,
             options,
             new DatagramConnections.Settings(
-                UnixDgramTransportProvider.NAME, mine.describe(), target.toString(), Set.of(Capability.MESSAGE_BOUNDARIES),
+                UnixDgramTransportProvider.NAME, mine.describe(), target.toString(), Set.of(Capability.MESSAGE_BOUNDARIES, Capability.INLINE_RECEIVE),
                 settings.keepAlive(), false));
     if (server.isAbstract()) {
       return c;

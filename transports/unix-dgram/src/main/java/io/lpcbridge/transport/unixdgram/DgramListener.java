@@ -193,7 +193,7 @@ final class DgramListener implements Listener {
             options,
             new DatagramConnections.Settings(
                 UnixDgramTransportProvider.NAME, localTarget().toString(), "unix+dgram client " + client.describe(),
-                Set.of(Capability.MESSAGE_BOUNDARIES), settings.keepAlive(), true));
+                Set.of(Capability.MESSAGE_BOUNDARIES, Capability.INLINE_RECEIVE), settings.keepAlive(), true));
     try {
       acceptor.onConnection(c);
     } catch (RuntimeException e) {

@@ -49,7 +49,7 @@ public final class UnixDgramTransportProvider implements TransportProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.MESSAGE_BOUNDARIES);
+    return Set.of(Capability.MESSAGE_BOUNDARIES, Capability.INLINE_RECEIVE);
   }
 
   @Override
