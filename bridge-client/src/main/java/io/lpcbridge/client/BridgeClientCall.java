@@ -52,6 +52,8 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private final boolean inlineReceive;
   /** The thread in receiveInline for this call, if any. */
   private volatile Thread inlineThread;
+  /** The thread that started the call: the blocking stub's, which waits for the answer. */
+  private Thread startThread;
 
   private final Object lock = new Object();
   // Guarded by lock.
@@ -120,6 +122,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
       }
       started = true;
       startHeaders = headers;
+      startThread = Thread.currentThread();
     }
     this.listener = responseListener;
     if (context.isCancelled()) {
@@ -322,6 +325,11 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private void receiveAnswerHere() {
     WireStream s;
     synchronized (lock) {
+      // Only on the thread that will wait: an interceptor that half-closes from another thread
+      // (a timer, its own executor) must not be held up until the answer comes.
+      if (startThread != Thread.currentThread()) {
+        return;
+      }
       s = stream;
     }
     if (s == null) {
