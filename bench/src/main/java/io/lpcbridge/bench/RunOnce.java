@@ -80,7 +80,7 @@ final class RunOnce {
       Map<String, Integer> lossPorts = new LinkedHashMap<>();
       Map<Integer, Integer> percentByPort = new LinkedHashMap<>();
       for (Endpoint e : endpoints) {
-        Endpoint r = e.spawned() ? spawned(e, run, placement, dir) : e.withTarget(bound.get(e.id()));
+        Endpoint r = e.spawned() ? spawned(e, run, placement, directExecutor, dir) : e.withTarget(bound.get(e.id()));
         resolved.add(r);
         if (r.loss() > 0) {
           int port = Target.parse(r.target()).hostPort(-1).port();
@@ -190,17 +190,20 @@ final class RunOnce {
 
   /**
    * A transport whose client launches the server: the peer is a quiet {@link BenchServer} pinned
-   * like the shared one, with a control socket of its own, and the {@link SpawnedPeers} hook says
+   * like the shared one, with a control socket of its own and the same executor, and the {@link SpawnedPeers} hook says
    * how the client's target makes the transport launch it.
    */
-  private static Endpoint spawned(Endpoint e, int run, Placement placement, Path dir) throws IOException {
+  private static Endpoint spawned(Endpoint e, int run, Placement placement, boolean directExecutor, Path dir) throws IOException {
     io.lpcbridge.transport.TransportProvider provider = io.lpcbridge.transport.Transports.providers().stream()
         .filter(p -> p.name().equals(e.transport())).findFirst()
         .orElseThrow(() -> new IOException("transport " + e.transport() + " disappeared from the class path"));
     SpawnedPeers hook = SpawnedPeers.find(provider).orElseThrow(() -> new IOException("no SpawnedPeers hook for " + e.transport()));
     Path control = dir.resolve("control-" + e.id() + "-" + run + "-" + placement.name() + ".sock");
-    List<String> peer = Jvm.command(placement.prefix(false), BenchServer.class,
-        List.of("--quiet", "--control", control.toString(), "--listen", e.toSpec()));
+    List<String> args = new ArrayList<>(List.of("--quiet", "--control", control.toString(), "--listen", e.toSpec()));
+    if (directExecutor) {
+      args.add("--direct-executor"); // as the shared server: the spawned one hosts the same service
+    }
+    List<String> peer = Jvm.command(placement.prefix(false), BenchServer.class, args);
     SpawnedPeers.ClientTarget t = hook.clientTarget(provider, peer);
     return e.spawnedAs(t.target(), t.options(), control.toString());
   }
