@@ -188,11 +188,11 @@ public final class WireSession implements MessageHandler {
    *     stood aside for an earlier inline receive
    */
   public WireStream newStream(CallStart start, StreamListener streamListener, boolean inlineReceive) {
-    if (!inlineReceive) {
-      connection.wakeReceivers();
-    }
     if (!clientSide) {
       throw new IllegalStateException("only a client session opens streams");
+    }
+    if (!inlineReceive) {
+      connection.wakeReceivers();
     }
     if (!isOpen()) {
       return null;

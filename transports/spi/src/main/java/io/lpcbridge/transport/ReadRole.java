@@ -148,7 +148,9 @@ public final class ReadRole {
    * if a thread is in an inline receive, and unparks the reader thread if it stands aside.
    */
   public void wake(Runnable wakeInline) {
-    lastInlineNanos = 0;
+    if (lastInlineNanos != 0) {
+      lastInlineNanos = 0; // no store when there is no grace period to end: called for every async call
+    }
     if (wanted.get() > 0) {
       wakeInline.run();
     }
