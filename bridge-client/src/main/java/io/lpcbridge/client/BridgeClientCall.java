@@ -60,6 +60,8 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private WireStream stream;
   /** The stream once created, before recorded operations are replayed onto it. */
   private WireStream created;
+  /** {@link #created}, for listener callbacks, which cork what they send through it. */
+  private volatile WireStream callbackStream;
   private List<Consumer<WireStream>> pendingOps = new ArrayList<>();
   private boolean started;
   private boolean cancelled;
@@ -189,6 +191,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
       }
       s = session.newStream(new CallStart(method.getFullMethodName(), timeout, startHeaders, authority), this, inlineReceive);
       created = s;
+      callbackStream = s;
       if (s != null) {
         tracers = ClientTracers.create(callOptions, startHeaders);
         tracers.streamStarted(Attributes.EMPTY, startHeaders);
@@ -405,7 +408,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            listener.onHeaders(headers);
+            runCallback(() -> listener.onHeaders(headers));
           }
         });
   }
@@ -424,7 +427,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            listener.onMessage(response);
+            runCallback(() -> listener.onMessage(response));
           }
         });
   }
@@ -444,9 +447,22 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            listener.onReady();
+            runCallback(() -> listener.onReady());
           }
         });
+  }
+
+  /**
+   * Runs a listener callback; the requests it sends are corked until it returns ({@link
+   * WireStream#runCallback}).
+   */
+  private void runCallback(Runnable callback) {
+    WireStream s = callbackStream;
+    if (s == null) {
+      callback.run();
+    } else {
+      s.runCallback(callback);
+    }
   }
 
   private void close(Status status, Metadata trailers) {

@@ -25,9 +25,23 @@ import java.util.ArrayDeque;
  * Outbound frames collect in a per-stream {@link FrameBuffer} and go to the transport as one
  * message when the call layer flushes: a unary request travels as CALL_START plus MESSAGE with
  * END_STREAM, a unary response as HEADERS, MESSAGE and TRAILERS, each in one transport message.
+ *
+ * <h2>Corking</h2>
+ *
+ * A message sent from inside one of the call's own listener callbacks ({@link #runCallback}) is
+ * not flushed at once even when the caller asks for it: it waits in the buffer for the messages
+ * that the same callback sends after it, and they all go to the transport as one message (one
+ * write system call, one wake-up of the peer) when the callback returns. A handler that streams in
+ * a loop thus sends {@link #BATCH_BYTES} at a time instead of one message at a time. The batch
+ * also goes out as soon as it reaches {@link #BATCH_BYTES} or uses up the flow-control window, and
+ * {@link FlushTimer} sends it after {@link FlushTimer#DELAY_NANOS} if the callback runs on (a
+ * handler that sends and then blocks). Sends from other threads are flushed at once, as before.
  */
 public final class WireStream {
   private static final Object HALF_CLOSE = new Object();
+
+  /** A corked batch goes to the transport once it holds this many bytes. */
+  static final int BATCH_BYTES = Integer.getInteger("io.lpcbridge.batchBytes", 32 * 1024);
 
   private record Trailers(Status status, Metadata metadata) {}
 
@@ -46,6 +60,14 @@ public final class WireStream {
   private ArrayDeque<Blocked> blocked;
   private long window;
   private boolean outDone;
+  /** The buffer holds corked frames, since {@link #corkedSince} (System.nanoTime). */
+  private boolean corked;
+  private long corkedSince;
+  /** {@link FlushTimer} holds an entry for this stream. */
+  private boolean timerArmed;
+
+  /** The thread running one of this call's listener callbacks, if any: its sends are corked. */
+  private volatile Thread callbackThread;
 
   // Guarded by this.
   private final ArrayDeque<byte[]> inbound = new ArrayDeque<>(2);
@@ -122,8 +144,9 @@ public final class WireStream {
   /**
    * Appends one message, serialized straight from the marshaller's stream into the frame.
    *
-   * @param flush hand it to the transport now; false when more frames of the same call follow at
-   *     once (a unary request's half-close, a unary response's trailers)
+   * @param flush hand it to the transport now (or, from inside {@link #runCallback}, when the
+   *     callback returns); false when more frames of the same call follow at once (a unary
+   *     request's half-close, a unary response's trailers)
    * @throws MessageSizeException when the message is larger than the peer accepts or the
    *     transport carries; nothing is sent and the stream is unchanged
    * @return the payload's size in bytes, or -1 if the stream is already over and nothing was sent
@@ -169,7 +192,18 @@ public final class WireStream {
       }
       outCost += size;
       if (flush) {
-        flushLocked();
+        if (callbackThread != Thread.currentThread() || BATCH_BYTES == 0) {
+          flushLocked();
+        } else if (out.size() >= BATCH_BYTES || outCost >= window) {
+          flushLocked();
+        } else if (!corked) {
+          corked = true;
+          corkedSince = System.nanoTime();
+          if (!timerArmed) {
+            timerArmed = true;
+            FlushTimer.schedule(this, corkedSince + FlushTimer.DELAY_NANOS);
+          }
+        }
       }
       return size;
     }
@@ -244,6 +278,48 @@ public final class WireStream {
   }
 
   /**
+   * Runs one of the call's listener callbacks on the calling thread, corking the messages it sends
+   * (see the class comment) and flushing them when it returns or throws.
+   */
+  public void runCallback(Runnable callback) {
+    Thread outer = callbackThread;
+    callbackThread = Thread.currentThread();
+    try {
+      callback.run();
+    } finally {
+      callbackThread = outer;
+      if (outer == null) {
+        synchronized (outLock) {
+          if (corked) {
+            flushLocked();
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * {@link FlushTimer}: flushes corked frames that have waited since {@code due} minus the delay.
+   *
+   * @return when to look again (frames corked later than that wait), or 0 to forget this stream
+   */
+  long flushIfDue(long now) {
+    synchronized (outLock) {
+      if (!corked) {
+        timerArmed = false;
+        return 0;
+      }
+      long due = corkedSince + FlushTimer.DELAY_NANOS;
+      if (due - now > 0) {
+        return due;
+      }
+      timerArmed = false;
+      flushLocked();
+      return 0;
+    }
+  }
+
+  /**
    * Abandons the call from this side: tells the peer with a CANCEL frame and drops everything
    * buffered. The listener is not called; the caller reports the status to its application.
    */
@@ -261,7 +337,8 @@ public final class WireStream {
    */
   public boolean isReady() {
     synchronized (outLock) {
-      return !outDone && window > 0 && (blocked == null || blocked.isEmpty()) && session.isWritable();
+      // Corked messages have not been charged to the window yet.
+      return !outDone && window - outCost > 0 && (blocked == null || blocked.isEmpty()) && session.isWritable();
     }
   }
 
@@ -273,6 +350,7 @@ public final class WireStream {
   }
 
   private void flushLocked() {
+    corked = false;
     if (out == null || out.isEmpty()) {
       return;
     }

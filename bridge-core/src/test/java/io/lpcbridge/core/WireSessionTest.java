@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -362,6 +363,135 @@ class WireSessionTest {
     assertTrue(thrower.next().startsWith("reset:INTERNAL"));
     assertTrue(client.isOpen());
     assertTrue(client.ping().get(10, TimeUnit.SECONDS) >= 0);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Corking: messages sent from inside a call's callback leave together
+
+  /** A server stream whose client has asked for everything. */
+  private Recorder streamingCall(Recorder c) throws Exception {
+    WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    s.request(Integer.MAX_VALUE);
+    s.sendMessage(bytes("go"), false);
+    s.halfClose();
+    Recorder srv = awaitServerStream();
+    srv.stream.request(1);
+    assertEquals("message:go", srv.next());
+    assertEquals("halfClose", srv.next());
+    srv.stream.sendHeaders(new Metadata());
+    return srv;
+  }
+
+  @Test
+  void messagesSentInACallbackLeaveInOneTransportMessageWhenItReturns() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    Recorder srv = streamingCall(c);
+    int before = serverConn.sent.size();
+    srv.stream.runCallback(
+        () -> {
+          for (int i = 0; i < 10; i++) {
+            try {
+              srv.stream.sendMessage(bytes("m" + i), true);
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          }
+          assertEquals(before, serverConn.sent.size(), "corked until the callback returns");
+        });
+    assertEquals(before + 1, serverConn.sent.size(), "headers and ten messages in one send");
+    assertEquals("headers", c.next());
+    for (int i = 0; i < 10; i++) {
+      assertEquals("message:m" + i, c.next());
+    }
+    // Outside a callback, each flushed message leaves at once.
+    srv.stream.sendMessage(bytes("a"), true);
+    srv.stream.sendMessage(bytes("b"), true);
+    assertEquals(before + 3, serverConn.sent.size());
+    assertEquals("message:a", c.next());
+    assertEquals("message:b", c.next());
+  }
+
+  @Test
+  void aFullBatchLeavesBeforeTheCallbackReturns() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    Recorder srv = streamingCall(c);
+    int before = serverConn.sent.size();
+    byte[] kib = new byte[1024];
+    int count = 3 * WireStream.BATCH_BYTES / kib.length;
+    srv.stream.runCallback(
+        () -> {
+          for (int i = 0; i < count; i++) {
+            try {
+              srv.stream.sendMessage(new ByteArrayInputStream(kib), true);
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          }
+          assertTrue(serverConn.sent.size() - before >= 2, "full batches left during the callback");
+        });
+    int sends = serverConn.sent.size() - before;
+    assertTrue(sends >= 3 && sends <= 4, count + " messages in " + sends + " sends");
+    for (int i = before; i < serverConn.sent.size(); i++) {
+      assertTrue(serverConn.sent.get(i).remaining() < WireStream.BATCH_BYTES + 2 * kib.length, "batch bounded");
+    }
+    assertEquals("headers", c.next());
+    for (int i = 0; i < count; i++) {
+      assertTrue(c.next().startsWith("message:"));
+    }
+  }
+
+  @Test
+  void aCallbackThatSendsAndThenWaitsHasItsMessageSentByTheTimer() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    Recorder srv = streamingCall(c);
+    AtomicReference<String> seen = new AtomicReference<>();
+    srv.stream.runCallback(
+        () -> {
+          try {
+            srv.stream.sendMessage(bytes("progress"), true);
+            // A handler reporting progress before long work: the client must see it meanwhile.
+            c.next();
+            seen.set(c.next());
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        });
+    assertEquals("message:progress", seen.get());
+  }
+
+  @Test
+  void corkedMessagesStayWithinTheFlowControlWindow() throws Exception {
+    connect(SessionOptions.defaults().withInitialWindow(WireSession.MIN_WINDOW), true);
+    Recorder c = new Recorder();
+    WireStream s = client.newStream(new CallStart("demo.Echo/Collect", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    s.flush();
+    Recorder srv = awaitServerStream();
+    byte[] chunk = new byte[5000];
+    int[] sent = {0};
+    int before = clientConn.sent.size();
+    s.runCallback(
+        () -> {
+          while (s.isReady()) {
+            try {
+              s.sendMessage(new ByteArrayInputStream(chunk), true);
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+            sent[0]++;
+            assertTrue(sent[0] < 1000, "sender never ran out of credit");
+          }
+        });
+    // As without corking: messages go while credit is left, so one overshoots it.
+    assertEquals((WireSession.MIN_WINDOW + chunk.length - 1) / chunk.length, sent[0]);
+    assertTrue(clientConn.sent.size() - before < sent[0], "batched");
+    srv.stream.request(sent[0]);
+    for (int i = 0; i < sent[0]; i++) {
+      assertTrue(srv.next().startsWith("message:"));
+    }
+    assertTrue(client.isOpen() && server.isOpen(), "no flow-control violation");
   }
 
   @Test

@@ -65,25 +65,26 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
 
   /** Runs the handler's {@code startCall} on the call's executor. */
   void start(ServerCallHandler<ReqT, RespT> handler, Metadata headers) {
-    executor.execute(
-        () -> {
-          Context previous = context.attach();
-          try {
-            appListener = handler.startCall(this, headers);
-            if (appListener == null) {
-              throw new NullPointerException("startCall() returned a null listener for " + method.getFullMethodName());
-            }
-            // As grpc-java: the handler hears onReady once the call can take responses.
-            if (isReady()) {
-              appListener.onReady();
-            }
-          } catch (RuntimeException e) {
-            appListener = new Listener<>() {};
-            failFromApplication(e);
-          } finally {
-            context.detach(previous);
-          }
-        });
+    executor.execute(() -> stream.runCallback(() -> startCall(handler, headers)));
+  }
+
+  private void startCall(ServerCallHandler<ReqT, RespT> handler, Metadata headers) {
+    Context previous = context.attach();
+    try {
+      appListener = handler.startCall(this, headers);
+      if (appListener == null) {
+        throw new NullPointerException("startCall() returned a null listener for " + method.getFullMethodName());
+      }
+      // As grpc-java: the handler hears onReady once the call can take responses.
+      if (isReady()) {
+        appListener.onReady();
+      }
+    } catch (RuntimeException e) {
+      appListener = new Listener<>() {};
+      failFromApplication(e);
+    } finally {
+      context.detach(previous);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -252,15 +253,19 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
     abort(Status.UNKNOWN.withDescription("Application error processing RPC").withCause(e));
   }
 
+  /** Runs an application callback; the responses it sends are corked ({@link WireStream#runCallback}). */
   private void callback(Runnable r) {
     if (cancelled) {
       return;
     }
-    try {
-      runInContext(r);
-    } catch (RuntimeException e) {
-      failFromApplication(e);
-    }
+    stream.runCallback(
+        () -> {
+          try {
+            runInContext(r);
+          } catch (RuntimeException e) {
+            failFromApplication(e);
+          }
+        });
   }
 
   private void runInContext(Runnable r) {

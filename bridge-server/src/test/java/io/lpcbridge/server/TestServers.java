@@ -2,6 +2,7 @@ package io.lpcbridge.server;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
 import io.lpcbridge.client.BridgeChannelBuilder;
 import io.lpcbridge.demo.EchoService;
 import io.lpcbridge.demo.KeyValueService;
@@ -38,9 +39,17 @@ final class TestServers implements AutoCloseable {
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestServers(ServerInterceptor... interceptors) throws IOException {
+    this(List.of(), interceptors);
+  }
+
+  /** Also hosts {@code extraServices}, e.g. a test's own handlers. */
+  TestServers(List<ServerServiceDefinition> extraServices, ServerInterceptor... interceptors) throws IOException {
     dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "srv");
     String unique = ProcessHandle.current().pid() + "-" + System.nanoTime();
     BridgeServerBuilder b = BridgeServerBuilder.create().addService(echo).addService(kv);
+    for (ServerServiceDefinition extra : extraServices) {
+      b.addService(extra);
+    }
     for (String scheme : SCHEMES) {
       String target =
           switch (scheme) {

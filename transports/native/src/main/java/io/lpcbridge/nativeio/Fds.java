@@ -70,6 +70,8 @@ public final class Fds {
   private static final int F_DUPFD_CLOEXEC = 1030;
   private static final int F_GETFL = 3;
   private static final int F_SETFL = 4;
+  private static final int F_SETPIPE_SZ = 1031;
+  private static final int F_GETPIPE_SZ = 1032;
   private static final int AF_UNIX = 1;
   private static final int SOCK_STREAM = 1;
   private static final int SOCK_CLOEXEC = O_CLOEXEC;
@@ -303,6 +305,22 @@ public final class Fds {
     if (wanted != flags) {
       check(fcntl(fd, F_SETFL, wanted), "fcntl(fd " + fd + ", F_SETFL)");
     }
+  }
+
+  /**
+   * Asks for a pipe buffer of {@code bytes} ({@code F_SETPIPE_SZ}); the kernel rounds up to a power
+   * of two pages, and refuses sizes above {@code /proc/sys/fs/pipe-max-size}, or any growth once
+   * the user's pipes hold more than {@code pipe-user-pages-soft}, unless privileged.
+   *
+   * @return the size the pipe has now
+   */
+  public static int setPipeSize(int fd, int bytes) throws NativeException {
+    return check(fcntl(fd, F_SETPIPE_SZ, bytes), "fcntl(fd " + fd + ", F_SETPIPE_SZ, " + bytes + ")");
+  }
+
+  /** The size of the pipe buffer of {@code fd} ({@code F_GETPIPE_SZ}). */
+  public static int pipeSize(int fd) throws NativeException {
+    return check(fcntl(fd, F_GETPIPE_SZ, 0), "fcntl(fd " + fd + ", F_GETPIPE_SZ)");
   }
 
   private static int fcntl(int fd, int cmd, int arg) throws NativeException {

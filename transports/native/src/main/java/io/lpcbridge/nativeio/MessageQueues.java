@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 
@@ -112,15 +111,7 @@ public final class MessageQueues {
   }
 
   private static long readLong(String name) throws IOException {
-    Path p = PROC.resolve(name);
-    try {
-      // Not Files.readString: it sizes its read by the file's length, which /proc reports wrongly.
-      try (var in = Files.newInputStream(p)) {
-        return Long.parseLong(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim());
-      }
-    } catch (NumberFormatException e) {
-      throw new IOException("cannot parse " + p + ": " + e.getMessage(), e);
-    }
+    return ProcFiles.readLong(PROC.resolve(name));
   }
 
   /**

@@ -26,8 +26,10 @@ public abstract class ChildProcessTransportProvider implements TransportProvider
   /** Child side: exit once the connection to the parent closes. */
   public static final String EXIT_WITH_PARENT = "exitWithParent";
 
-  private static final Set<String> OPTIONS =
+  private static final Set<String> COMMON_OPTIONS =
       Set.of(ChildTarget.COMMAND_OPTION, ChildConnections.CHILD_STDERR_OPTION, EXIT_WITH_PARENT);
+
+  private final Set<String> options;
 
   private final String name;
   private final String childWord;
@@ -41,9 +43,16 @@ public abstract class ChildProcessTransportProvider implements TransportProvider
    * @param childNoun what error messages call the child, e.g. {@code child} or {@code worker}
    * @param inProcess the process-wide registry of {@code scheme:@name} endpoints
    * @param unavailable why the transport cannot work here, or null
+   * @param extraOptions options of this transport beyond the ones all child-process transports take
    */
   protected ChildProcessTransportProvider(
-      String name, String childWord, String childNoun, InProcessEndpoints inProcess, Throwable unavailable) {
+      String name,
+      String childWord,
+      String childNoun,
+      InProcessEndpoints inProcess,
+      Throwable unavailable,
+      Set<String> extraOptions) {
+    this.options = union(COMMON_OPTIONS, extraOptions);
     this.name = name;
     this.childWord = childWord;
     this.childNoun = childNoun;
@@ -87,7 +96,13 @@ public abstract class ChildProcessTransportProvider implements TransportProvider
 
   @Override
   public final Set<String> supportedOptions() {
-    return OPTIONS;
+    return options;
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    java.util.HashSet<String> all = new java.util.HashSet<>(a);
+    all.addAll(b);
+    return Set.copyOf(all);
   }
 
   @Override
@@ -132,7 +147,7 @@ public abstract class ChildProcessTransportProvider implements TransportProvider
     if (!name.equals(target.scheme())) {
       throw new IllegalArgumentException("target '" + target + "' is not a " + name + ": target");
     }
-    options.checkKnown(name, OPTIONS);
+    options.checkKnown(name, this.options);
     options.maxMessageSize();
     options.getBoolean(EXIT_WITH_PARENT, true);
     ChildTarget t = ChildTarget.parse(target, childWord, options.get(ChildTarget.COMMAND_OPTION, null));

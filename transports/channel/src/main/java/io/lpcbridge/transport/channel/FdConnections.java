@@ -23,6 +23,7 @@ public final class FdConnections {
    * @param inFd the descriptor to read from
    * @param outFd the descriptor to write to; {@code inFd} itself for a socket. An orderly close
    *     closes it (pipes, FIFOs) or shuts its output down (a socket), so the peer reads end of file.
+   *     A pipe or FIFO gets the kernel buffer the option {@link PipeBuffers#OPTION} asks for.
    */
   public static Connection create(
       int inFd,
@@ -35,7 +36,10 @@ public final class FdConnections {
       throws IOException {
     StreamIo io;
     try {
-      io = new FdStreamIo(inFd, outFd);
+      int pipeSize = inFd == outFd ? 0 : PipeBuffers.requested(options);
+      FdStreamIo fdIo = new FdStreamIo(inFd, outFd);
+      fdIo.growOutputPipe(pipeSize);
+      io = fdIo;
     } catch (IOException | RuntimeException e) {
       Fds.closeQuietly(inFd);
       if (outFd != inFd) {

@@ -35,6 +35,8 @@ final class FdStreamIo implements StreamIo {
   private final MemorySegment iovecs = Arena.ofAuto().allocate((long) IOV_MAX_USED * Fds.IOVEC_BYTES, 8);
   /** Written under the caller's write serialisation; read by close(). */
   private volatile boolean outputClosed;
+  /** Kernel buffer this connection's output pipe gained ({@link PipeBuffers}), given back on close. */
+  private long pipeGrowth;
 
   /**
    * Takes ownership of {@code in} and {@code out} (which may be one socket) and makes them
@@ -53,6 +55,13 @@ final class FdStreamIo implements StreamIo {
     }
     this.wake = new WakePipe();
     pollSet.set(2, wake.readFd(), Fds.POLLIN);
+  }
+
+  /** Grows the output pipe's kernel buffer towards {@code size} bytes; not for a socket. */
+  void growOutputPipe(int size) {
+    if (!duplex && pipeGrowth == 0) {
+      pipeGrowth = PipeBuffers.grow(out, size);
+    }
   }
 
   @Override
@@ -173,8 +182,14 @@ final class FdStreamIo implements StreamIo {
       Fds.shutdownOutput(out);
     } else if (!outputClosed) {
       outputClosed = true;
+      releasePipe();
       Fds.close(out);
     }
+  }
+
+  private synchronized void releasePipe() {
+    PipeBuffers.release(pipeGrowth);
+    pipeGrowth = 0;
   }
 
   @Override
@@ -184,6 +199,7 @@ final class FdStreamIo implements StreamIo {
       outputClosed = true;
       Fds.closeQuietly(out);
     }
+    releasePipe();
     Fds.close(in);
   }
 }

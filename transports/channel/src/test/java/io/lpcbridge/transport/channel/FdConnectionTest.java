@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lpcbridge.nativeio.Fds;
+import io.lpcbridge.nativeio.ProcFiles;
 import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.TransportOptions;
 import java.net.ProtocolException;
@@ -55,6 +56,23 @@ class FdConnectionTest {
     Connection a = FdConnections.create(bToA[0], aToB[1], OPTIONS, "pipe", "a", "b", Set.of());
     Connection b = FdConnections.create(aToB[0], bToA[1], OPTIONS, "pipe", "b", "a", Set.of());
     echoBothWays(a, b);
+  }
+
+  @Test
+  void theOutputPipeGetsTheBufferAskedForAndGivesItBackOnClose() throws Exception {
+    long heldBefore = PipeBuffers.granted();
+    int max = (int) ProcFiles.readLong(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"));
+    int[] aToB = Fds.pipe(0);
+    int[] bToA = Fds.pipe(0);
+    int aOut = aToB[1];
+    int bOut = bToA[1];
+    Connection a = FdConnections.create(bToA[0], aOut, OPTIONS, "pipe", "a", "b", Set.of());
+    Connection b = FdConnections.create(aToB[0], bOut, OPTIONS.with(PipeBuffers.OPTION, "0"), "pipe", "b", "a", Set.of());
+    assertEquals(Math.min(PipeBuffers.DEFAULT_SIZE, max), Fds.pipeSize(aOut), "the default");
+    assertEquals(64 * 1024, Fds.pipeSize(bOut), "pipeSize=0 keeps the kernel's size");
+    assertEquals(heldBefore + Fds.pipeSize(aOut) - 64 * 1024, PipeBuffers.granted());
+    echoBothWays(a, b);
+    assertEquals(heldBefore, PipeBuffers.granted(), "given back on close");
   }
 
   @Test

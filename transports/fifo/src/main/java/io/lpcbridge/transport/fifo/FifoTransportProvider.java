@@ -7,6 +7,7 @@ import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Listener;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
+import io.lpcbridge.transport.channel.PipeBuffers;
 import io.lpcbridge.transport.TransportProvider;
 import io.lpcbridge.transport.TransportUnavailableException;
 import java.io.IOException;
@@ -22,7 +23,8 @@ import java.util.Set;
  * then has a FIFO pair of its own (mode 0600), unlinked as soon as both sides have it open.
  * Messages are length-prefixed ({@link io.lpcbridge.transport.channel.FdConnections}); a peer's
  * death is end of file. Layouts and handshake: {@link FifoDirectory}, {@link FifoConnector},
- * docs/local-ipc.md.
+ * docs/local-ipc.md. Option: {@code pipeSize}, the kernel buffer of each FIFO a side writes to
+ * (default 1m; see {@link PipeBuffers}).
  */
 public final class FifoTransportProvider implements TransportProvider {
   static final String NAME = "fifo";
@@ -70,6 +72,11 @@ public final class FifoTransportProvider implements TransportProvider {
   @Override
   public Set<Capability> capabilities() {
     return Set.of(Capability.INLINE_RECEIVE);
+  }
+
+  @Override
+  public Set<String> supportedOptions() {
+    return Set.of(PipeBuffers.OPTION);
   }
 
   @Override

@@ -9,8 +9,10 @@ import io.lpcbridge.transport.channel.ChildConnections;
 import io.lpcbridge.transport.channel.ChildProcessTransportProvider;
 import io.lpcbridge.transport.channel.FdConnections;
 import io.lpcbridge.transport.channel.InProcessEndpoints;
+import io.lpcbridge.transport.channel.PipeBuffers;
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
 
 /**
  * {@code pipe:}: the parent launches a child command and calls it over the child's stdin and
@@ -38,7 +40,8 @@ import java.util.List;
  *
  * {@code command} (the parent's command line, for a bare {@code pipe:}), {@code childStderr}
  * ({@code inherit}, {@code discard} or a file; see {@link ChildConnections#CHILD_STDERR_OPTION}),
- * {@code exitWithParent} (the child's side; default true).
+ * {@code exitWithParent} (the child's side; default true), {@code pipeSize} (kernel buffer of each
+ * pipe a side writes to, default 1m; see {@link PipeBuffers}).
  */
 public final class PipeTransportProvider extends ChildProcessTransportProvider {
   static final String NAME = "pipe";
@@ -48,7 +51,7 @@ public final class PipeTransportProvider extends ChildProcessTransportProvider {
   private static final Throwable UNAVAILABLE = probe();
 
   public PipeTransportProvider() {
-    super(NAME, "stdio", "child", IN_PROCESS, UNAVAILABLE);
+    super(NAME, "stdio", "child", IN_PROCESS, UNAVAILABLE, Set.of(PipeBuffers.OPTION));
   }
 
   private static Throwable probe() {

@@ -10,6 +10,7 @@ import io.lpcbridge.transport.channel.ChildProcessTransportProvider;
 import io.lpcbridge.transport.channel.InProcessEndpoints;
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
 
 /**
  * {@code socketpair:}: the worker model. The parent launches a child command and talks to it over
@@ -46,7 +47,7 @@ public final class SocketpairTransportProvider extends ChildProcessTransportProv
   private static final Throwable UNAVAILABLE = probe();
 
   public SocketpairTransportProvider() {
-    super(NAME, "inherited", "worker", IN_PROCESS, UNAVAILABLE);
+    super(NAME, "inherited", "worker", IN_PROCESS, UNAVAILABLE, Set.of());
   }
 
   private static Throwable probe() {
