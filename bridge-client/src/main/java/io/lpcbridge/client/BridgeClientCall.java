@@ -12,6 +12,7 @@ import io.grpc.Status;
 import io.lpcbridge.core.ByteBufferInputStream;
 import io.lpcbridge.core.CallStart;
 import io.lpcbridge.core.MessageSizeException;
+import io.lpcbridge.core.Cork;
 import io.lpcbridge.core.SerializingExecutor;
 import io.lpcbridge.core.SharedResources;
 import io.lpcbridge.core.StreamListener;
@@ -60,8 +61,6 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private WireStream stream;
   /** The stream once created, before recorded operations are replayed onto it. */
   private WireStream created;
-  /** {@link #created}, for listener callbacks, which cork what they send through it. */
-  private volatile WireStream callbackStream;
   private List<Consumer<WireStream>> pendingOps = new ArrayList<>();
   private boolean started;
   private boolean cancelled;
@@ -191,7 +190,6 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
       }
       s = session.newStream(new CallStart(method.getFullMethodName(), timeout, startHeaders, authority), this, inlineReceive);
       created = s;
-      callbackStream = s;
       if (s != null) {
         tracers = ClientTracers.create(callOptions, startHeaders);
         tracers.streamStarted(Attributes.EMPTY, startHeaders);
@@ -408,7 +406,8 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            runCallback(() -> listener.onHeaders(headers));
+            // Messages the listener sends are corked until it returns (Cork).
+            Cork.run(() -> listener.onHeaders(headers));
           }
         });
   }
@@ -427,7 +426,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            runCallback(() -> listener.onMessage(response));
+            Cork.run(() -> listener.onMessage(response));
           }
         });
   }
@@ -447,22 +446,9 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            runCallback(() -> listener.onReady());
+            Cork.run(() -> listener.onReady());
           }
         });
-  }
-
-  /**
-   * Runs a listener callback; the requests it sends are corked until it returns ({@link
-   * WireStream#runCallback}).
-   */
-  private void runCallback(Runnable callback) {
-    WireStream s = callbackStream;
-    if (s == null) {
-      callback.run();
-    } else {
-      s.runCallback(callback);
-    }
   }
 
   private void close(Status status, Metadata trailers) {

@@ -7,7 +7,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The backstop for corked messages ({@link WireStream#runCallback}): a callback that sends a
+ * The backstop for corked messages ({@link Cork}): a callback that sends a
  * message and then blocks (a handler reporting progress before a long computation) must not hold
  * the message until it returns. One daemon thread per process flushes any stream whose corked
  * frames have waited {@link #DELAY_NANOS}.

@@ -28,14 +28,13 @@ import java.util.ArrayDeque;
  *
  * <h2>Corking</h2>
  *
- * A message sent from inside one of the call's own listener callbacks ({@link #runCallback}) is
- * not flushed at once even when the caller asks for it: it waits in the buffer for the messages
- * that the same callback sends after it, and they all go to the transport as one message (one
- * write system call, one wake-up of the peer) when the callback returns. A handler that streams in
- * a loop thus sends {@link #BATCH_BYTES} at a time instead of one message at a time. The batch
- * also goes out as soon as it reaches {@link #BATCH_BYTES} or uses up the flow-control window, and
- * {@link FlushTimer} sends it after {@link FlushTimer#DELAY_NANOS} if the callback runs on (a
- * handler that sends and then blocks). Sends from other threads are flushed at once, as before.
+ * The first message a thread inside {@link Cork#run} (the call layers run every listener
+ * callback that way) sends on a call goes out at once. The ones after it are not flushed even
+ * when the caller asks: they wait in the buffer for each other and go to the transport as one
+ * message when the callback returns. The batch also goes out as soon as it reaches {@link #BATCH_BYTES} or would
+ * use up the flow-control credit, and {@link FlushTimer} sends it after {@link
+ * FlushTimer#DELAY_NANOS} if the callback runs on (a handler that sends and then blocks). Sends
+ * from other threads are flushed at once.
  */
 public final class WireStream {
   private static final Object HALF_CLOSE = new Object();
@@ -65,9 +64,8 @@ public final class WireStream {
   private long corkedSince;
   /** {@link FlushTimer} holds an entry for this stream. */
   private boolean timerArmed;
-
-  /** The thread running one of this call's listener callbacks, if any: its sends are corked. */
-  private volatile Thread callbackThread;
+  /** The scope this stream's corked frames are listed in, to be flushed when it ends. */
+  private Cork corkedIn;
 
   // Guarded by this.
   private final ArrayDeque<byte[]> inbound = new ArrayDeque<>(2);
@@ -144,7 +142,7 @@ public final class WireStream {
   /**
    * Appends one message, serialized straight from the marshaller's stream into the frame.
    *
-   * @param flush hand it to the transport now (or, from inside {@link #runCallback}, when the
+   * @param flush hand it to the transport now (or, from inside {@link Cork#run}, when the
    *     callback returns); false when more frames of the same call follow at once (a unary
    *     request's half-close, a unary response's trailers)
    * @throws MessageSizeException when the message is larger than the peer accepts or the
@@ -192,9 +190,14 @@ public final class WireStream {
       }
       outCost += size;
       if (flush) {
-        if (callbackThread != Thread.currentThread() || BATCH_BYTES == 0) {
+        Cork cork = BATCH_BYTES == 0 ? null : Cork.current();
+        if (cork != null && corkedIn != cork) {
+          // The scope's first message on this call leaves at once: a callback that sends one
+          // message (a bidi answer), or one before it blocks, is never held back.
+          corkedIn = cork;
+          cork.add(this);
           flushLocked();
-        } else if (out.size() >= BATCH_BYTES || outCost >= window) {
+        } else if (cork == null || out.size() >= BATCH_BYTES || outCost >= window) {
           flushLocked();
         } else if (!corked) {
           corked = true;
@@ -277,23 +280,14 @@ public final class WireStream {
     }
   }
 
-  /**
-   * Runs one of the call's listener callbacks on the calling thread, corking the messages it sends
-   * (see the class comment) and flushing them when it returns or throws.
-   */
-  public void runCallback(Runnable callback) {
-    Thread outer = callbackThread;
-    callbackThread = Thread.currentThread();
-    try {
-      callback.run();
-    } finally {
-      callbackThread = outer;
-      if (outer == null) {
-        synchronized (outLock) {
-          if (corked) {
-            flushLocked();
-          }
-        }
+  /** {@link Cork}: the scope that listed this stream ended; sends what it corked. */
+  void flushCorked(Cork scope) {
+    synchronized (outLock) {
+      if (corkedIn == scope) {
+        corkedIn = null;
+      }
+      if (corked) {
+        flushLocked();
       }
     }
   }

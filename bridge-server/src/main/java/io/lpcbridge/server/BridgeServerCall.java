@@ -7,6 +7,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
+import io.lpcbridge.core.Cork;
 import io.lpcbridge.core.ByteBufferInputStream;
 import io.lpcbridge.core.MessageSizeException;
 import io.lpcbridge.core.StreamListener;
@@ -65,7 +66,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
 
   /** Runs the handler's {@code startCall} on the call's executor. */
   void start(ServerCallHandler<ReqT, RespT> handler, Metadata headers) {
-    executor.execute(() -> stream.runCallback(() -> startCall(handler, headers)));
+    executor.execute(() -> Cork.run(() -> startCall(handler, headers)));
   }
 
   private void startCall(ServerCallHandler<ReqT, RespT> handler, Metadata headers) {
@@ -253,12 +254,12 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
     abort(Status.UNKNOWN.withDescription("Application error processing RPC").withCause(e));
   }
 
-  /** Runs an application callback; the responses it sends are corked ({@link WireStream#runCallback}). */
+  /** Runs an application callback; the messages it sends are corked ({@link Cork}). */
   private void callback(Runnable r) {
     if (cancelled) {
       return;
     }
-    stream.runCallback(
+    Cork.run(
         () -> {
           try {
             runInContext(r);

@@ -24,19 +24,19 @@ import org.junit.jupiter.params.provider.FieldSource;
 
 /**
  * Responses a handler sends from inside its callback are corked and leave together when it returns
- * ({@code WireStream.runCallback}). Checked over every transport: a long stream sent in one
+ * ({@code Cork}). Checked over every transport: a long stream sent in one
  * callback arrives whole and in order, and a handler that sends and then blocks does not hold its
- * message back until it returns.
+ * messages back until it returns.
  */
 class CorkingTest {
   static final List<String> SCHEMES = TestServers.SCHEMES;
 
-  /** Echo/Expand's shape under another name: sends "waiting", blocks until the client has it. */
+  /** Echo/Expand's shape under another name: sends two messages, blocks until the client has both. */
   static final MethodDescriptor<EchoRequest, EchoResponse> PROGRESS =
       EchoGrpc.getExpandMethod().toBuilder().setFullMethodName("test.Corking/Progress").build();
 
   static TestServers servers;
-  static volatile CountDownLatch clientSawFirst;
+  static volatile CountDownLatch clientSawBoth;
 
   @BeforeAll
   static void start() throws Exception {
@@ -46,15 +46,17 @@ class CorkingTest {
                 PROGRESS,
                 ServerCalls.asyncServerStreamingCall(
                     (request, out) -> {
-                      out.onNext(EchoResponse.newBuilder().setIndex(0).setPayload(ByteString.copyFromUtf8("waiting")).build());
+                      // The first message of a callback leaves at once; the second is corked.
+                      out.onNext(EchoResponse.newBuilder().setIndex(0).setPayload(ByteString.copyFromUtf8("started")).build());
+                      out.onNext(EchoResponse.newBuilder().setIndex(1).setPayload(ByteString.copyFromUtf8("waiting")).build());
                       boolean seen;
                       try {
-                        seen = clientSawFirst.await(20, TimeUnit.SECONDS);
+                        seen = clientSawBoth.await(20, TimeUnit.SECONDS);
                       } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         seen = false;
                       }
-                      out.onNext(EchoResponse.newBuilder().setIndex(1).setPayload(ByteString.copyFromUtf8(seen ? "seen" : "not seen")).build());
+                      out.onNext(EchoResponse.newBuilder().setIndex(2).setPayload(ByteString.copyFromUtf8(seen ? "seen" : "not seen")).build());
                       out.onCompleted();
                     }))
             .build();
@@ -68,15 +70,16 @@ class CorkingTest {
 
   @ParameterizedTest
   @FieldSource("SCHEMES")
-  void aMessageSentBeforeTheHandlerBlocksReachesTheClientMeanwhile(String scheme) {
+  void messagesSentBeforeTheHandlerBlocksReachTheClientMeanwhile(String scheme) {
     ManagedChannel ch = servers.channel(scheme);
-    clientSawFirst = new CountDownLatch(1);
+    clientSawBoth = new CountDownLatch(1);
     Iterator<EchoResponse> it =
         ClientCalls.blockingServerStreamingCall(
             ch, PROGRESS, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), EchoRequest.getDefaultInstance());
+    assertEquals("started", it.next().getPayload().toStringUtf8());
     assertEquals("waiting", it.next().getPayload().toStringUtf8());
-    clientSawFirst.countDown();
-    assertEquals("seen", it.next().getPayload().toStringUtf8(), "the first message waited for the handler to return");
+    clientSawBoth.countDown();
+    assertEquals("seen", it.next().getPayload().toStringUtf8(), "the corked message waited for the handler to return");
     assertFalse(it.hasNext());
   }
 
