@@ -22,6 +22,9 @@ final class FlushTimer {
   /** How long a corked message may wait for the callback that sent it to return. */
   static final long DELAY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
+  /** {@link #DELAY_NANOS}, or what a test that counts batches set (see {@link #delayForTests}). */
+  private static volatile long delayNanos = DELAY_NANOS;
+
   private static final DelayQueue<Entry> QUEUE = new DelayQueue<>();
 
   static {
@@ -31,6 +34,19 @@ final class FlushTimer {
   }
 
   private FlushTimer() {}
+
+  /** The delay in force. */
+  static long delay() {
+    return delayNanos;
+  }
+
+  /**
+   * Tests that count transport messages lengthen the delay, so that a slow first run (interpreted
+   * code, class loading) does not let the timer split their batches; 0 restores the default.
+   */
+  static void delayForTests(long nanos) {
+    delayNanos = nanos == 0 ? DELAY_NANOS : nanos;
+  }
 
   /** Flushes {@code stream}'s corked frames at {@code due} (System.nanoTime) unless gone by then. */
   static void schedule(WireStream stream, long due) {

@@ -204,7 +204,7 @@ public final class WireStream {
           corkedSince = System.nanoTime();
           if (!timerArmed) {
             timerArmed = true;
-            FlushTimer.schedule(this, corkedSince + FlushTimer.DELAY_NANOS);
+            FlushTimer.schedule(this, corkedSince + FlushTimer.delay());
           }
         }
       }
@@ -303,7 +303,7 @@ public final class WireStream {
         timerArmed = false;
         return 0;
       }
-      long due = corkedSince + FlushTimer.DELAY_NANOS;
+      long due = corkedSince + FlushTimer.delay();
       if (due - now > 0) {
         return due;
       }
