@@ -31,10 +31,10 @@ import java.util.ArrayDeque;
  * The first message a thread inside {@link Cork#run} (the call layers run every listener
  * callback that way) sends on a call goes out at once. The ones after it are not flushed even
  * when the caller asks: they wait in the buffer for each other and go to the transport as one
- * message when the callback returns. The batch also goes out as soon as it reaches {@link #BATCH_BYTES} or would
- * use up the flow-control credit, and {@link FlushTimer} sends it after {@link
- * FlushTimer#DELAY_NANOS} if the callback runs on (a handler that sends and then blocks). Sends
- * from other threads are flushed at once.
+ * message when the callback returns. The batch also goes out as soon as it reaches {@link
+ * #BATCH_BYTES} or would use up the flow-control credit, and {@link FlushTimer} sends it after
+ * {@link FlushTimer#DELAY_NANOS} if the callback runs on (a handler that sends and then blocks).
+ * Sends from other threads are flushed at once.
  */
 public final class WireStream {
   private static final Object HALF_CLOSE = new Object();
