@@ -407,7 +407,12 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
         () -> {
           if (!closeDelivered) {
             // Messages the listener sends are corked until it returns (Cork).
-            Cork.run(() -> listener.onHeaders(headers));
+            Cork cork = Cork.enter();
+            try {
+              listener.onHeaders(headers);
+            } finally {
+              cork.exit();
+            }
           }
         });
   }
@@ -426,7 +431,12 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            Cork.run(() -> listener.onMessage(response));
+            Cork cork = Cork.enter();
+            try {
+              listener.onMessage(response);
+            } finally {
+              cork.exit();
+            }
           }
         });
   }
@@ -446,7 +456,12 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
-            Cork.run(() -> listener.onReady());
+            Cork cork = Cork.enter();
+            try {
+              listener.onReady();
+            } finally {
+              cork.exit();
+            }
           }
         });
   }

@@ -15,39 +15,55 @@ import java.util.logging.Logger;
  * forwarding bridge relays each message it receives upstream to the downstream call) corks that
  * one too. Scopes nest; the outermost flushes. A stream also sends its batch when it is full,
  * when it would spend the rest of the call's flow-control credit, and after {@link
- * FlushTimer#DELAY_NANOS} if the callback is still running (see {@link WireStream}).
+ * WireStream#FLUSH_DELAY_NANOS} if the callback is still running (see {@link WireStream}).
+ *
+ * <p>Call layers open a scope around each callback with {@link #enter} and close it with {@link
+ * #exit} in a {@code finally} block: no allocation per callback.
  */
 public final class Cork {
   private static final Logger log = Logger.getLogger(Cork.class.getName());
-  private static final ThreadLocal<Cork> CURRENT = new ThreadLocal<>();
+  private static final ThreadLocal<Cork> CURRENT = ThreadLocal.withInitial(Cork::new);
 
   private int depth;
-  /** Streams holding frames corked in this scope, each once. */
-  private ArrayList<WireStream> streams = new ArrayList<>(2);
+  /** Streams holding frames corked in this scope. */
+  private final ArrayList<WireStream> streams = new ArrayList<>(2);
 
   private Cork() {}
 
-  /** Runs {@code callback}, corking what it sends; flushes when the outermost scope returns. */
-  public static void run(Runnable callback) {
+  /** Opens a scope on the calling thread, or joins the one it is in. */
+  public static Cork enter() {
     Cork c = CURRENT.get();
-    if (c == null) {
-      c = new Cork();
-      CURRENT.set(c);
-    }
     c.depth++;
+    return c;
+  }
+
+  /** Closes the scope {@link #enter} opened, on the same thread; the outermost flushes. */
+  public void exit() {
+    if (depth > 1) {
+      depth--;
+      return;
+    }
     try {
-      callback.run();
+      flushAll();
     } finally {
-      if (--c.depth == 0) {
-        c.flushAll();
-      }
+      depth = 0;
     }
   }
 
-  /** The calling thread's scope if it is inside {@link #run}, else null. */
+  /** Runs {@code callback} in a scope. */
+  public static void run(Runnable callback) {
+    Cork c = enter();
+    try {
+      callback.run();
+    } finally {
+      c.exit();
+    }
+  }
+
+  /** The calling thread's scope if it is inside one, else null. */
   static Cork current() {
     Cork c = CURRENT.get();
-    return c != null && c.depth > 0 ? c : null;
+    return c.depth > 0 ? c : null;
   }
 
   void add(WireStream stream) {
@@ -55,12 +71,12 @@ public final class Cork {
   }
 
   private void flushAll() {
-    // A flush can run callbacks that cork again (a transport turning writable calls onReady,
-    // which a direct executor runs here): take the list first, then loop until it stays empty.
-    while (!streams.isEmpty()) {
-      ArrayList<WireStream> now = streams;
-      streams = new ArrayList<>(2);
-      for (WireStream s : now) {
+    // The scope stays open meanwhile: a flush can run callbacks that send (a transport turning
+    // writable calls onReady, which a direct executor runs here); what they cork joins the list
+    // and this loop flushes it too.
+    try {
+      for (int i = 0; i < streams.size(); i++) {
+        WireStream s = streams.get(i);
         try {
           s.flushCorked(this);
         } catch (RuntimeException e) {
@@ -68,6 +84,8 @@ public final class Cork {
           log.log(Level.WARNING, "flushing corked messages of " + s + " failed", e);
         }
       }
+    } finally {
+      streams.clear();
     }
   }
 }

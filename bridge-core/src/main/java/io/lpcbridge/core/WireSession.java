@@ -159,6 +159,11 @@ public final class WireSession implements MessageHandler {
     return connection.isWritable();
   }
 
+  /** The timer this session's deadlines and keepalives run on; also flushes corked frames. */
+  ScheduledExecutorService timer() {
+    return timer;
+  }
+
   int maxTransportMessage() {
     return connection.maxMessageSize();
   }

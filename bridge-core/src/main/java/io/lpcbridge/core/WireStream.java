@@ -8,6 +8,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One call on a {@link WireSession}: its outbound frames, its flow-control credit each way and
@@ -32,15 +35,23 @@ import java.util.ArrayDeque;
  * callback that way) sends on a call goes out at once. The ones after it are not flushed even
  * when the caller asks: they wait in the buffer for each other and go to the transport as one
  * message when the callback returns. The batch also goes out as soon as it reaches {@link
- * #BATCH_BYTES} or would use up the flow-control credit, and {@link FlushTimer} sends it after
- * {@link FlushTimer#DELAY_NANOS} if the callback runs on (a handler that sends and then blocks).
- * Sends from other threads are flushed at once.
+ * #BATCH_BYTES} or would use up the flow-control credit, and the session's timer sends it after
+ * {@link #FLUSH_DELAY_NANOS} if the callback runs on (a handler that sends and then blocks). Sends
+ * from other threads are flushed at once.
  */
 public final class WireStream {
   private static final Object HALF_CLOSE = new Object();
 
+  private static final Logger log = Logger.getLogger(WireStream.class.getName());
+
   /** A corked batch goes to the transport once it holds this many bytes. */
   static final int BATCH_BYTES = Integer.getInteger("io.lpcbridge.batchBytes", 32 * 1024);
+
+  /** How long a corked message may wait for the callback that sent it to return. */
+  static final long FLUSH_DELAY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
+  /** {@link #FLUSH_DELAY_NANOS}, or what a test that counts batches set. */
+  private static volatile long flushDelayNanos = FLUSH_DELAY_NANOS;
 
   private record Trailers(Status status, Metadata metadata) {}
 
@@ -62,8 +73,9 @@ public final class WireStream {
   /** The buffer holds corked frames, since {@link #corkedSince} (System.nanoTime). */
   private boolean corked;
   private long corkedSince;
-  /** {@link FlushTimer} holds an entry for this stream. */
+  /** A {@link #flushWhenDue} is scheduled on the session's timer. */
   private boolean timerArmed;
+  private final Runnable flushWhenDue = this::flushWhenDue;
   /** The scope this stream's corked frames are listed in, to be flushed when it ends. */
   private Cork corkedIn;
 
@@ -204,7 +216,7 @@ public final class WireStream {
           corkedSince = System.nanoTime();
           if (!timerArmed) {
             timerArmed = true;
-            FlushTimer.schedule(this, corkedSince + FlushTimer.delay());
+            scheduleFlush(flushDelayNanos);
           }
         }
       }
@@ -292,25 +304,41 @@ public final class WireStream {
     }
   }
 
+  private void scheduleFlush(long delayNanos) {
+    session.timer().schedule(flushWhenDue, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
   /**
-   * {@link FlushTimer}: flushes corked frames that have waited since {@code due} minus the delay.
-   *
-   * @return when to look again (frames corked later than that wait), or 0 to forget this stream
+   * On the session's timer: sends the corked frames once they have waited the delay, or looks
+   * again when they will have (the batch it was armed for left, and a later one is corked).
    */
-  long flushIfDue(long now) {
+  private void flushWhenDue() {
     synchronized (outLock) {
       if (!corked) {
         timerArmed = false;
-        return 0;
+        return;
       }
-      long due = corkedSince + FlushTimer.delay();
-      if (due - now > 0) {
-        return due;
+      long wait = corkedSince + flushDelayNanos - System.nanoTime();
+      if (wait > 0) {
+        scheduleFlush(wait);
+        return;
       }
       timerArmed = false;
-      flushLocked();
-      return 0;
+      try {
+        flushLocked();
+      } catch (RuntimeException e) {
+        // Nobody else would hear of it: a scheduled task's exception stays in its future.
+        log.log(Level.WARNING, "flushing corked messages of " + this + " failed", e);
+      }
     }
+  }
+
+  /**
+   * Tests that count transport messages lengthen the delay, so that a slow first run (interpreted
+   * code, class loading) does not let the timer split their batches; 0 restores the default.
+   */
+  static void flushDelayForTests(long nanos) {
+    flushDelayNanos = nanos == 0 ? FLUSH_DELAY_NANOS : nanos;
   }
 
   /**

@@ -124,12 +124,12 @@ class WireSessionTest {
   void countableBatches() {
     // Tests here count transport messages: the flush timer must not split a batch because a
     // first, interpreted run of the code was slow. The one test of the timer sets it back.
-    FlushTimer.delayForTests(TimeUnit.SECONDS.toNanos(30));
+    WireStream.flushDelayForTests(TimeUnit.SECONDS.toNanos(30));
   }
 
   @AfterEach
   void tearDown() {
-    FlushTimer.delayForTests(0);
+    WireStream.flushDelayForTests(0);
     if (clientConn != null) {
       clientConn.close();
     }
@@ -491,7 +491,7 @@ class WireSessionTest {
 
   @Test
   void aCallbackThatSendsAndThenWaitsHasItsMessageSentByTheTimer() throws Exception {
-    FlushTimer.delayForTests(0);
+    WireStream.flushDelayForTests(0);
     connect(SessionOptions.defaults(), true);
     Recorder c = new Recorder();
     Recorder srv = streamingCall(c);

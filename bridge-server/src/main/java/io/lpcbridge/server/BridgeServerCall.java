@@ -66,10 +66,11 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
 
   /** Runs the handler's {@code startCall} on the call's executor. */
   void start(ServerCallHandler<ReqT, RespT> handler, Metadata headers) {
-    executor.execute(() -> Cork.run(() -> startCall(handler, headers)));
+    executor.execute(() -> startCall(handler, headers));
   }
 
   private void startCall(ServerCallHandler<ReqT, RespT> handler, Metadata headers) {
+    Cork cork = Cork.enter();
     Context previous = context.attach();
     try {
       appListener = handler.startCall(this, headers);
@@ -85,6 +86,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
       failFromApplication(e);
     } finally {
       context.detach(previous);
+      cork.exit();
     }
   }
 
@@ -259,14 +261,14 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
     if (cancelled) {
       return;
     }
-    Cork.run(
-        () -> {
-          try {
-            runInContext(r);
-          } catch (RuntimeException e) {
-            failFromApplication(e);
-          }
-        });
+    Cork cork = Cork.enter();
+    try {
+      runInContext(r);
+    } catch (RuntimeException e) {
+      failFromApplication(e);
+    } finally {
+      cork.exit();
+    }
   }
 
   private void runInContext(Runnable r) {

@@ -52,7 +52,8 @@ public abstract class ChildProcessTransportProvider implements TransportProvider
       InProcessEndpoints inProcess,
       Throwable unavailable,
       Set<String> extraOptions) {
-    this.options = union(COMMON_OPTIONS, extraOptions);
+    this.options =
+        java.util.stream.Stream.concat(COMMON_OPTIONS.stream(), extraOptions.stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
     this.name = name;
     this.childWord = childWord;
     this.childNoun = childNoun;
@@ -99,11 +100,6 @@ public abstract class ChildProcessTransportProvider implements TransportProvider
     return options;
   }
 
-  private static Set<String> union(Set<String> a, Set<String> b) {
-    java.util.HashSet<String> all = new java.util.HashSet<>(a);
-    all.addAll(b);
-    return Set.copyOf(all);
-  }
 
   @Override
   public final boolean isAvailable() {

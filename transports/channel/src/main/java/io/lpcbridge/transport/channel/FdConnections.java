@@ -36,7 +36,7 @@ public final class FdConnections {
       throws IOException {
     StreamIo io;
     try {
-      int pipeSize = inFd == outFd ? 0 : PipeBuffers.requested(options);
+      int pipeSize = PipeBuffers.requested(options);
       FdStreamIo fdIo = new FdStreamIo(inFd, outFd);
       fdIo.growOutputPipe(pipeSize);
       io = fdIo;

@@ -57,9 +57,9 @@ final class FdStreamIo implements StreamIo {
     pollSet.set(2, wake.readFd(), Fds.POLLIN);
   }
 
-  /** Grows the output pipe's kernel buffer towards {@code size} bytes; not for a socket. */
+  /** Grows the output pipe's kernel buffer towards {@code size} bytes, once; a socket's is left. */
   void growOutputPipe(int size) {
-    if (!duplex && pipeGrowth == 0) {
+    if (!duplex) {
       pipeGrowth = PipeBuffers.grow(out, size);
     }
   }
