@@ -245,7 +245,7 @@ public final class BenchCommand implements Callable<Integer> {
         ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), commandLine(),
         Meta.hostName(), System.getProperty("os.name") + " " + System.getProperty("os.version"), Meta.cpuModel(),
         Runtime.getRuntime().availableProcessors(), Runtime.version().toString(), Jvm.FLAGS,
-        directExecutor ? "direct" : "default (a cached thread pool, as bridge serve)",
+        directExecutor ? "direct" : "default, as bridge serve (bridge: the reader thread where the transport has one, else a cached thread pool; grpc: a cached thread pool)",
         s.placements.stream().map(Placement::label).toList(), s.runs, s.warmupMillis, s.measureMillis, loadBefore, Meta.loadAverage(),
         (System.nanoTime() - started) / 1e9, notes);
     print(stdout, meta, summary, goals);

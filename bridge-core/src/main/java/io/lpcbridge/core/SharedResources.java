@@ -28,6 +28,10 @@ public final class SharedResources {
     static final ExecutorService INSTANCE = Executors.newCachedThreadPool(daemonThreads("bridge-default-executor"));
   }
 
+  private static final class Callbacks {
+    static final ReaderExecutor INSTANCE = new ReaderExecutor(CallExecutor.INSTANCE);
+  }
+
   private static final class Blocking {
     static final ExecutorService INSTANCE = Executors.newCachedThreadPool(daemonThreads("bridge-connector"));
   }
@@ -40,6 +44,15 @@ public final class SharedResources {
   /** The executor for call callbacks when the application names none, as gRPC's default. */
   public static ExecutorService defaultExecutor() {
     return CallExecutor.INSTANCE;
+  }
+
+  /**
+   * Where call callbacks run when the application names no executor: on the transport's reader
+   * thread that delivered what they answer, once it has delivered it ({@link ReaderExecutor}), and
+   * otherwise on {@link #defaultExecutor()}.
+   */
+  public static ReaderExecutor callbackExecutor() {
+    return Callbacks.INSTANCE;
   }
 
   /** For blocking work of the bridge's own (connecting, accepting). */

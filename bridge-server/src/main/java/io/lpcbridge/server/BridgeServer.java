@@ -88,7 +88,7 @@ public final class BridgeServer extends Server {
     }
     this.services = List.copyOf(intercepted);
     this.fallback = b.fallback;
-    this.executor = b.directExecutor ? Runnable::run : b.executor != null ? b.executor : SharedResources.defaultExecutor();
+    this.executor = b.directExecutor ? Runnable::run : b.executor != null ? b.executor : SharedResources.callbackExecutor();
   }
 
   @Override
@@ -218,7 +218,14 @@ public final class BridgeServer extends Server {
     tracers.callStarted(def.getMethodDescriptor(), attributes, start.authority());
     BridgeServerCall<ReqT, RespT> call =
         new BridgeServerCall<>(
-            stream, def.getMethodDescriptor(), context, new SerializingExecutor(executor), start.authority(), attributes, tracers);
+            stream,
+            def.getMethodDescriptor(),
+            context,
+            new SerializingExecutor(executor),
+            executor,
+            start.authority(),
+            attributes,
+            tracers);
     if (context.getDeadline() != null) {
       context.addListener(
           ctx -> {

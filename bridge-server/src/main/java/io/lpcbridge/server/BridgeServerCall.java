@@ -30,6 +30,8 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
   private final MethodDescriptor<ReqT, RespT> method;
   private final Context.CancellableContext context;
   private final Executor executor;
+  /** Not serializing: cancels the context while callbacks may still be busy, as grpc-java does. */
+  private final Executor cancelExecutor;
   private final String authority;
   private final Attributes attributes;
   private final boolean unaryResponse;
@@ -51,6 +53,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
       MethodDescriptor<ReqT, RespT> method,
       Context.CancellableContext context,
       Executor executor,
+      Executor cancelExecutor,
       String authority,
       Attributes attributes,
       ServerTracers tracers) {
@@ -58,6 +61,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
     this.method = method;
     this.context = context;
     this.executor = executor;
+    this.cancelExecutor = cancelExecutor;
     this.authority = authority;
     this.attributes = attributes;
     this.unaryResponse = method.getType().serverSendsOneMessage();
@@ -245,11 +249,9 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
     }
     cancelled = true;
     tracers.closed(status);
-    executor.execute(
-        () -> {
-          runInContext(() -> appListener.onCancel());
-          context.cancel(status.asRuntimeException());
-        });
+    // At once, not behind the call's callbacks: a handler may be busy polling its context.
+    cancelExecutor.execute(() -> context.cancel(status.asRuntimeException()));
+    executor.execute(() -> runInContext(() -> appListener.onCancel()));
   }
 
   private void failFromApplication(RuntimeException e) {

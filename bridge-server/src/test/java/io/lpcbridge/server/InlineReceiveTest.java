@@ -16,8 +16,6 @@ import io.lpcbridge.demo.v1.EchoGrpc;
 import io.lpcbridge.demo.v1.EchoRequest;
 import io.lpcbridge.demo.v1.EchoResponse;
 import io.lpcbridge.transport.Capability;
-import io.lpcbridge.transport.Target;
-import io.lpcbridge.transport.Transports;
 import java.io.InputStream;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -47,10 +45,6 @@ class InlineReceiveTest {
   @AfterAll
   static void stop() throws Exception {
     servers.close();
-  }
-
-  private static boolean inlineTransport(String scheme) throws Exception {
-    return Transports.forTarget(Target.parse(servers.target(scheme))).capabilities().contains(Capability.INLINE_RECEIVE);
   }
 
   private static EchoRequest payload(String s) {
@@ -86,7 +80,7 @@ class InlineReceiveTest {
       EchoResponse r = ClientCalls.blockingUnaryCall(ch, say, CallOptions.DEFAULT, payload("call " + i));
       assertEquals("call " + i, r.getPayload().toStringUtf8());
     }
-    if (inlineTransport(scheme)) {
+    if (servers.receivesInline(scheme)) {
       // Not all: the first call's connection is still being set up when it waits, and a caller
       // preempted between sending and waiting finds its answer already delivered by the reader.
       assertTrue(onCaller.get() >= calls / 2, onCaller.get() + " of " + calls + " answers parsed on the calling thread over " + scheme);

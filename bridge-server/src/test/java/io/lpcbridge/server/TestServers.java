@@ -6,7 +6,9 @@ import io.grpc.ServerServiceDefinition;
 import io.lpcbridge.client.BridgeChannelBuilder;
 import io.lpcbridge.demo.EchoService;
 import io.lpcbridge.demo.KeyValueService;
+import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Target;
+import io.lpcbridge.transport.Transports;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +90,11 @@ final class TestServers implements AutoCloseable {
     ManagedChannel ch = builder.reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500)).build();
     channels.add(ch);
     return ch;
+  }
+
+  /** Whether the transport of {@code scheme} has {@link Capability#INLINE_RECEIVE} (and so a reader thread of its own). */
+  boolean receivesInline(String scheme) throws IOException {
+    return Transports.forTarget(Target.parse(target(scheme))).capabilities().contains(Capability.INLINE_RECEIVE);
   }
 
   @Override

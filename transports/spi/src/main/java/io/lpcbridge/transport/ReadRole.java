@@ -1,5 +1,8 @@
 package io.lpcbridge.transport;
 
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -21,6 +24,19 @@ import java.util.function.Consumer;
  *
  * <p>The reader thread must hold the role (once) from its first read until it has released what an
  * inline receiver would touch (a channel, a mapping), so that nobody reads after that.
+ *
+ * <h2>Work deferred to the reader thread</h2>
+ *
+ * Handing what a message asks for to a pool thread costs a wake-up, as much as the transport's
+ * own round trip on these machines. So work submitted on a reader thread through {@link #defer}
+ * (the bridge's default executor does) runs on that thread once it has delivered what one read
+ * returned ({@link #runDeferred}), without the role, before it reads again: a unary call is read,
+ * handled and answered on one thread. Work may block; the reader thread is then replaced. A
+ * watchdog thread finds a reader thread that has run deferred work for over {@link #STALL_NANOS},
+ * hands the work still queued to its fallback executors, and starts a new reader thread, which
+ * takes the role; the old thread ends when its work returns. The replaced connection then hands
+ * work to the pool for a cool-down ({@link #COOL_DOWN_NANOS}, doubling while replacements recur),
+ * so a connection whose handlers keep blocking is not slowed on every call.
  */
 public final class ReadRole {
   /**
@@ -40,18 +56,258 @@ public final class ReadRole {
     boolean run(long maxWaitNanos) throws Exception;
   }
 
+  /**
+   * A deferred-work batch running longer than this gets the reader thread replaced: 1 ms, or the
+   * system property {@code io.lpcbridge.readerStallMicros} (for stress tests).
+   */
+  public static final long STALL_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("io.lpcbridge.readerStallMicros", 1000));
+
+  /**
+   * How long a connection defers nothing after its reader thread was replaced, at first: 100 ms,
+   * or the system property {@code io.lpcbridge.readerCoolDownMicros} (for stress tests).
+   */
+  public static final long COOL_DOWN_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("io.lpcbridge.readerCoolDownMicros", 100_000));
+
+  private static final long MAX_COOL_DOWN_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** The role whose reader thread the current thread is, if any. */
+  private static final ThreadLocal<ReadRole> READING = new ThreadLocal<>();
+
+  /** The phases of one reader thread. */
+  static final int READING_PHASE = 0;
+  static final int RUNNING_DEFERRED = 1;
+  static final int REPLACED = 2;
+  static final int ENDED = 3;
+
+  /** One reader thread: the watchdog replaces it by compare-and-set of its own phase. */
+  static final class Reader {
+    final ReadRole role;
+    final Thread thread;
+    final AtomicInteger phase = new AtomicInteger(READING_PHASE);
+    /** When the current deferred batch started. */
+    volatile long since;
+
+    Reader(ReadRole role, Thread thread) {
+      this.role = role;
+      this.thread = thread;
+    }
+  }
+
   private final ReentrantLock lock = new ReentrantLock();
+  /** Deferred tasks and their fallback executors, alternating. Guarded by itself. */
+  private final ArrayDeque<Object> deferred = new ArrayDeque<>();
+  /** The current reader thread, once started through {@link #startReader}. */
+  private volatile Reader reader;
+  private String readerName;
+  private Runnable readerBody;
+  /** Nothing is deferred before this (System.nanoTime()), after a replacement. */
+  private volatile long noDeferUntil;
+  private volatile boolean coolingDown;
+  private long coolDownNanos = COOL_DOWN_NANOS;
   /** Threads in receiveInline. */
   private final AtomicInteger wanted = new AtomicInteger();
   /** When the last inline receive ended; 0 after wake(). */
   private volatile long lastInlineNanos;
   /** The reader thread stands aside, parked. */
   private volatile boolean readerAside;
-  private volatile Thread readerThread;
 
-  /** The connection's reader thread, before it starts. */
-  public void readerThread(Thread reader) {
-    this.readerThread = reader;
+  /**
+   * Starts the connection's reader thread, a platform daemon thread named {@code name} running
+   * {@code body}. The body must be able to run again on a new thread: a replacement runs it when
+   * the old thread is stuck in deferred work (see {@link #runDeferred}).
+   */
+  public void startReader(String name, Runnable body) {
+    this.readerName = name;
+    this.readerBody = body;
+    newReader().start();
+  }
+
+  /** The current reader thread; null before {@link #startReader}. */
+  public Thread currentReader() {
+    Reader r = reader;
+    return r == null ? null : r.thread;
+  }
+
+  private Thread newReader() {
+    Reader[] self = new Reader[1];
+    Thread t = Thread.ofPlatform().daemon().name(readerName).unstarted(() -> runReader(self[0]));
+    self[0] = new Reader(this, t);
+    reader = self[0];
+    return t;
+  }
+
+  private void runReader(Reader r) {
+    READING.set(this);
+    ReaderWatchdog.register(r);
+    try {
+      readerBody.run();
+    } finally {
+      ReaderWatchdog.unregister(r);
+      READING.remove();
+      if (r.phase.get() != REPLACED) {
+        endDeferral(r); // the body should have: nothing deferred may be left behind
+      }
+    }
+  }
+
+  /**
+   * Called by the reader thread when it stops reading for good (the connection ends, or lingers
+   * in close): nothing is deferred to it any more, and what is queued goes to its fallback
+   * executors. Idempotent.
+   */
+  public void endDeferral() {
+    Reader r = reader;
+    if (r != null && r.thread == Thread.currentThread()) {
+      endDeferral(r);
+    }
+  }
+
+  private void endDeferral(Reader r) {
+    r.phase.compareAndSet(READING_PHASE, ENDED);
+    handToFallbacks();
+  }
+
+  private void handToFallbacks() {
+    ArrayDeque<Object> stolen;
+    synchronized (deferred) {
+      if (deferred.isEmpty()) {
+        return;
+      }
+      stolen = new ArrayDeque<>(deferred);
+      deferred.clear();
+    }
+    while (!stolen.isEmpty()) {
+      Runnable task = (Runnable) stolen.poll();
+      Executor fallback = (Executor) stolen.poll();
+      try {
+        fallback.execute(task);
+      } catch (RejectedExecutionException e) {
+        // A pool that is shutting down: run it anyway rather than lose it, but not on the watchdog.
+        Thread.ofPlatform().daemon().name(readerName + " (deferred)").start(task);
+      }
+    }
+  }
+
+  /**
+   * Queues {@code task} to run on the current thread once it has delivered what it read, if the
+   * current thread is a connection's reader thread that runs deferred work ({@link #startReader}).
+   *
+   * @param fallback where the task goes if the reader thread is replaced before running it
+   * @return false if nothing was queued: the caller must run the task elsewhere
+   */
+  public static boolean defer(Runnable task, Executor fallback) {
+    ReadRole role = READING.get();
+    return role != null && role.deferHere(task, fallback);
+  }
+
+  private boolean deferHere(Runnable task, Executor fallback) {
+    Reader r = reader;
+    if (r == null || r.thread != Thread.currentThread() || r.phase.get() >= REPLACED) {
+      return false; // a replaced thread finishing its work, or one done reading
+    }
+    if (coolingDown) {
+      if (System.nanoTime() - noDeferUntil < 0) {
+        return false;
+      }
+      coolingDown = false;
+    }
+    synchronized (deferred) {
+      deferred.add(task);
+      deferred.add(fallback);
+    }
+    return true;
+  }
+
+  /**
+   * Called by the reader thread, holding the role once, after delivering what a read returned:
+   * runs the deferred tasks without the role (an inline receiver may read meanwhile), then takes
+   * the role back.
+   *
+   * @return true if it holds the role again and should read on; false if it was replaced while
+   *     running the tasks: it no longer holds the role and must end without touching the
+   *     connection (the new reader thread owns it, and reports its end)
+   */
+  public boolean runDeferred() {
+    synchronized (deferred) {
+      if (deferred.isEmpty()) {
+        return true;
+      }
+    }
+    Reader r = reader;
+    lock.unlock();
+    r.since = System.nanoTime();
+    r.phase.set(RUNNING_DEFERRED);
+    ReaderWatchdog.busy(); // after the phase is set: see ReaderWatchdog
+    while (true) {
+      Runnable task;
+      synchronized (deferred) {
+        task = (Runnable) deferred.poll();
+        deferred.poll();
+      }
+      if (task == null) {
+        break;
+      }
+      try {
+        task.run();
+      } catch (Throwable t) {
+        Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), t);
+      }
+    }
+    if (r.phase.compareAndSet(RUNNING_DEFERRED, READING_PHASE)) {
+      lock.lock();
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether the calling thread is the role's reader thread, as opposed to one it replaced. */
+  public boolean isReader() {
+    Reader r = reader;
+    if (r == null) {
+      return lock.isHeldByCurrentThread();
+    }
+    // REPLACED: the watchdog may not have installed the new reader yet, but this one is done.
+    return r.thread == Thread.currentThread() && r.phase.get() != REPLACED;
+  }
+
+  /** Unlocks if the current thread holds the role: a replaced reader thread does not. */
+  public void unlockIfHeld() {
+    if (lock.isHeldByCurrentThread()) {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Called by the watchdog: replaces the reader thread if it has run deferred work since before
+   * {@code now - STALL_NANOS}.
+   *
+   * @return whether the reader thread is running deferred work (and was not replaced now)
+   */
+  static boolean replaceIfStalled(Reader r, long now) {
+    return r.role.replaceIfStalled0(r, now);
+  }
+
+  private boolean replaceIfStalled0(Reader r, long now) {
+    if (r != reader || r.phase.get() != RUNNING_DEFERRED) {
+      return false;
+    }
+    if (now - r.since < STALL_NANOS) {
+      return true;
+    }
+    if (!r.phase.compareAndSet(RUNNING_DEFERRED, REPLACED)) {
+      return false;
+    }
+    // The stalled thread defers nothing more (its phase), and this one cools down before it does.
+    if (coolingDown || now - noDeferUntil < coolDownNanos) {
+      coolDownNanos = Math.min(Math.max(1, coolDownNanos * 2), MAX_COOL_DOWN_NANOS);
+    } else {
+      coolDownNanos = COOL_DOWN_NANOS;
+    }
+    noDeferUntil = now + coolDownNanos;
+    coolingDown = true;
+    newReader().start();
+    handToFallbacks();
+    return false;
   }
 
   /** Takes the role, waiting for an inline receiver to finish. */
@@ -101,12 +357,13 @@ public final class ReadRole {
    * thread is interrupted, {@code open} turns false or {@code step} says stop. A throwable from
    * {@code step} goes to {@code fail}, which fails the connection.
    *
-   * @return false if nothing was done: not {@code open}, or called by the reader thread or from
-   *     within an inline receive
+   * @return false if nothing was done: not {@code open}, or called by the holder of the role (the
+   *     reader thread while it reads, or a handler within an inline receive)
    */
   public boolean receiveInline(
       BooleanSupplier done, long timeoutNanos, BooleanSupplier open, Runnable wakeHolder, Step step, Consumer<Throwable> fail) {
-    if (lock.isHeldByCurrentThread() || Thread.currentThread() == readerThread || !open.getAsBoolean()) {
+    // The reader thread itself may receive inline only from deferred work, which runs without the role.
+    if (lock.isHeldByCurrentThread() || !open.getAsBoolean()) {
       return false;
     }
     long start = System.nanoTime();
@@ -155,7 +412,7 @@ public final class ReadRole {
       wakeInline.run();
     }
     if (readerAside) {
-      LockSupport.unpark(readerThread);
+      LockSupport.unpark(currentReader());
     }
   }
 }

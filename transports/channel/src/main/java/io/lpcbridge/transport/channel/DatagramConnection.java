@@ -104,10 +104,7 @@ final class DatagramConnection implements Connection {
       readyDeadline = lastHeard + readyTimeoutNanos;
       handler = messageHandler;
     }
-    Thread reader = new Thread(this::runReader, settings.transportName() + " reader " + settings.remoteAddress());
-    reader.setDaemon(true);
-    role.readerThread(reader);
-    reader.start();
+    role.startReader(settings.transportName() + " reader " + settings.remoteAddress(), this::runReader);
   }
 
   @Override
@@ -194,13 +191,17 @@ final class DatagramConnection implements Connection {
         } catch (Throwable t) {
           cause = t;
         }
+        if (!role.isReader()) {
+          return; // replaced while running deferred work: the new reader thread carries on
+        }
+        role.endDeferral();
         writer.abandon(!orderly && !(cause instanceof PeerGoneException));
         synchronized (lifecycleLock) {
           state = CLOSED;
         }
         closeIo();
       } finally {
-        role.unlock();
+        role.unlockIfHeld();
       }
     }
     deliverClosed(cause);
@@ -246,6 +247,9 @@ final class DatagramConnection implements Connection {
       end = step(h, 0);
       if (end != null) {
         return end == ORDERLY ? null : end;
+      }
+      if (!role.runDeferred()) {
+        return null;
       }
     }
   }
@@ -375,6 +379,7 @@ final class DatagramConnection implements Connection {
 
   /** After close(): sends what is queued and BYE for at most the linger time, still delivering. */
   private Throwable linger(MessageHandler h) throws IOException {
+    role.endDeferral(); // what lingering delivers goes to the pool
     long deadline = System.nanoTime() + linger.toNanos();
     boolean peerDone = false;
     while (true) {

@@ -105,10 +105,7 @@ final class StreamConnection implements Connection {
       }
       handler = messageHandler;
     }
-    Thread reader = new Thread(this::runReader, transportName + " reader " + remoteAddress);
-    reader.setDaemon(true);
-    role.readerThread(reader);
-    reader.start();
+    role.startReader(transportName + " reader " + remoteAddress, this::runReader);
   }
 
   @Override
@@ -193,13 +190,17 @@ final class StreamConnection implements Connection {
         } catch (Throwable t) {
           cause = t;
         }
+        if (!role.isReader()) {
+          return; // replaced while running deferred work: the new reader thread carries on
+        }
+        role.endDeferral();
         writer.abandon();
         synchronized (lifecycleLock) {
           state = CLOSED;
         }
         closeIo();
       } finally {
-        role.unlock();
+        role.unlockIfHeld();
       }
     }
     deliverClosed(cause);
@@ -229,6 +230,9 @@ final class StreamConnection implements Connection {
       }
       if (step(h, 0) < 0) {
         return decoder.endOfStream();
+      }
+      if (!role.runDeferred()) {
+        return null;
       }
     }
   }
@@ -282,6 +286,7 @@ final class StreamConnection implements Connection {
 
   /** After close(): writes what is queued, for at most the linger time, still delivering input. */
   private Throwable linger(MessageHandler h) throws IOException {
+    role.endDeferral(); // what lingering delivers goes to the pool
     long deadline = System.nanoTime() + linger.toNanos();
     boolean inputEnded = false;
     while (true) {

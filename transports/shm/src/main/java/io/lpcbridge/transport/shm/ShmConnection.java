@@ -105,7 +105,6 @@ final class ShmConnection implements Connection {
   private volatile boolean peerGone;
   /** The queue or a CLOSE record waits for the consumer to free space and say so. */
   private volatile boolean waitingForSpace;
-  private volatile Thread readerThread;
 
   private final WriteWatermark watermark;
   private final HandlerCallbacks callbacks = new HandlerCallbacks(this);
@@ -196,12 +195,10 @@ final class ShmConnection implements Connection {
     } finally {
       lock.unlock();
     }
-    Thread r = Thread.ofPlatform().daemon().name("shm reader " + remoteAddress).unstarted(this::runReader);
-    readerThread = r;
     if (state != CLOSED) {
       Thread.ofPlatform().daemon().name("shm watcher " + remoteAddress).stackSize(128 * 1024).start(this::watchPeer);
     }
-    r.start();
+    role.startReader("shm reader " + remoteAddress, this::runReader);
   }
 
   @Override
@@ -410,7 +407,7 @@ final class ShmConnection implements Connection {
         }
       }
     }
-    Thread r = readerThread;
+    Thread r = role.currentReader();
     if (r != null) {
       LockSupport.unpark(r);
     }
@@ -437,6 +434,10 @@ final class ShmConnection implements Connection {
         } catch (Throwable t) {
           cause = t;
         }
+        if (!role.isReader()) {
+          return; // replaced while running deferred work: the new reader thread carries on
+        }
+        role.endDeferral();
         lock.lock();
         try {
           state = CLOSED;
@@ -445,7 +446,7 @@ final class ShmConnection implements Connection {
           lock.unlock();
         }
       } finally {
-        role.unlock();
+        role.unlockIfHeld();
       }
       closeSocket();
     }
@@ -471,6 +472,9 @@ final class ShmConnection implements Connection {
       }
       if (peerGone && n == 0 && !reader.hasData()) {
         return peerGoneCause();
+      }
+      if (n > 0 && !role.runDeferred()) {
+        return null;
       }
       if (n > 0 || flushed) {
         idler.busy();
@@ -576,6 +580,7 @@ final class ShmConnection implements Connection {
    * what arrives.
    */
   private Throwable linger(Consumer<ByteBuffer> sink) throws Exception {
+    role.endDeferral(); // what lingering delivers goes to the pool
     long deadline = System.nanoTime() + linger.toNanos();
     Idler.Condition ready = this::readyWhileLingering;
     while (true) {

@@ -13,6 +13,7 @@ import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Listener;
 import io.lpcbridge.transport.MessageTooLargeException;
 import io.lpcbridge.transport.PeerCredentials;
+import io.lpcbridge.transport.ReadRole;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.TransportProvider;
@@ -710,6 +711,125 @@ public abstract class TransportConformanceSuite {
     client.take(TIMEOUT);
     assertEquals(List.of(false, false), nested, "receiveInline called from a handler, inline and on the reader thread");
     client.assertContractKept();
+  }
+
+  // ---------------------------------------------------------------- work deferred to the reader thread
+
+  /**
+   * {@link ReadRole#defer}: on a transport with {@link Capability#INLINE_RECEIVE}, work deferred
+   * from {@code onMessage} runs on the reader thread that delivered the message, after it; a task
+   * that blocks gets the reader thread replaced, so later messages are still delivered, and the
+   * work queued behind it goes to its fallback executor. Elsewhere nothing is deferred.
+   */
+  @Test
+  void deferredWorkRunsOnTheReaderThreadAndOneThatBlocksGetsTheReaderReplaced() throws Exception {
+    ExecutorService fallback = pool(2);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch blocked = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<Thread> blockedThread = new java.util.concurrent.atomic.AtomicReference<>();
+    List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Boolean> deferred = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Thread> deliverers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Thread> runners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    TestServer server =
+        serve(conn -> new RecordingHandler(m -> {
+          String text = StandardCharsets.UTF_8.decode(m.duplicate()).toString();
+          deliverers.add(Thread.currentThread());
+          Runnable task = () -> {
+            runners.add(Thread.currentThread());
+            if (text.equals("block")) {
+              blockedThread.set(Thread.currentThread());
+              blocked.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            ran.add(text);
+            conn.send(ByteBuffer.wrap(bytes("done " + text)));
+          };
+          boolean queued = ReadRole.defer(task, fallback);
+          deferred.add(queued);
+          if (!queued) {
+            fallback.execute(task);
+          }
+        }));
+    RecordingHandler client = new RecordingHandler();
+    Connection c = connectAndStart(server.target(), client);
+    Accepted accepted = server.awaitAccepted(TIMEOUT);
+    boolean supported = provider().capabilities().contains(Capability.INLINE_RECEIVE);
+
+    c.send(ByteBuffer.wrap(bytes("first")));
+    assertArrayEquals(bytes("done first"), client.take(TIMEOUT));
+    assertEquals(List.of(supported), deferred, "work is deferred iff the transport has INLINE_RECEIVE");
+    if (supported) {
+      assertEquals(deliverers.get(0), runners.get(0), "deferred work ran on the thread that delivered its message");
+    }
+
+    // A task that blocks: the messages after it are still delivered and answered.
+    c.send(ByteBuffer.wrap(bytes("block")));
+    assertTrue(blocked.await(TIMEOUT.toSeconds(), SECONDS), "the blocking task started");
+    int n = 50;
+    for (int i = 0; i < n; i++) {
+      c.send(ByteBuffer.wrap(bytes("m" + i)));
+    }
+    Set<String> answers = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      answers.add(new String(client.take(TIMEOUT), StandardCharsets.UTF_8));
+    }
+    Set<String> expected = new HashSet<>();
+    IntStream.range(0, n).forEach(i -> expected.add("done m" + i));
+    assertEquals(expected, answers, "every message after the blocked task was answered while it blocked");
+    assertFalse(ran.contains("block"), "the blocked task is still blocked");
+    // (A reader thread preempted for over the stall time is replaced too, so the blocked task may
+    // have been handed to the pool; either way, what came after was read by another thread.)
+    assertTrue(deliverers.get(deliverers.size() - 1) != blockedThread.get(), "the blocked thread delivered nothing more");
+
+    release.countDown();
+    assertArrayEquals(bytes("done block"), client.take(TIMEOUT));
+    c.send(ByteBuffer.wrap(bytes("last")));
+    assertArrayEquals(bytes("done last"), client.take(TIMEOUT));
+    assertEquals(n + 3, ran.size(), "every task ran once: " + ran);
+    c.close();
+    client.awaitClosedInOrder(TIMEOUT);
+    client.assertContractKept();
+    accepted.handler().awaitClosed(TIMEOUT);
+    accepted.handler().assertContractKept();
+  }
+
+  /**
+   * A deferred task that waits for its connection to close is not a deadlock: the replacement
+   * reader thread sees the peer's close and reports it.
+   */
+  @Test
+  void deferredWorkWaitingForTheCloseSeesIt() throws Exception {
+    assumeCapability(Capability.INLINE_RECEIVE, "only such a transport defers work to its reader thread");
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch sawClose = new CountDownLatch(1);
+    ExecutorService fallback = pool(1);
+    java.util.concurrent.atomic.AtomicReference<RecordingHandler> serverEnd = new java.util.concurrent.atomic.AtomicReference<>();
+    TestServer server =
+        serve(conn -> {
+          RecordingHandler h = new RecordingHandler(m -> {
+            Runnable task = () -> {
+              started.countDown();
+              serverEnd.get().awaitClosed(TIMEOUT.multipliedBy(2));
+              sawClose.countDown();
+            };
+            assertTrue(ReadRole.defer(task, fallback), "deferred on the reader thread");
+          });
+          serverEnd.set(h);
+          return h;
+        });
+    RecordingHandler client = new RecordingHandler();
+    Connection c = connectAndStart(server.target(), client);
+    c.send(ByteBuffer.wrap(bytes("wait for the close")));
+    server.awaitAccepted(TIMEOUT);
+    assertTrue(started.await(TIMEOUT.toSeconds(), SECONDS), "the task started");
+    c.close();
+    assertTrue(sawClose.await(TIMEOUT.toSeconds(), SECONDS), "the task waiting on the reader thread saw the close");
+    serverEnd.get().assertContractKept();
   }
 
   // ---------------------------------------------------------------- capability-specific
