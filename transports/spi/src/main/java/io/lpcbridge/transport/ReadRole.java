@@ -70,6 +70,19 @@ public final class ReadRole {
 
   private static final long MAX_COOL_DOWN_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  /** {@link #STALL_NANOS} and {@link #COOL_DOWN_NANOS}, or what a stress test set. */
+  static volatile long stallNanos = STALL_NANOS;
+  private static volatile long coolDownStartNanos = COOL_DOWN_NANOS;
+
+  /**
+   * Stress tests replace reader threads again and again: a stall time of {@code stall} and a first
+   * cool-down of {@code coolDown} nanoseconds; zeros restore the defaults.
+   */
+  public static void stallForTests(long stall, long coolDown) {
+    stallNanos = stall == 0 ? STALL_NANOS : stall;
+    coolDownStartNanos = stall == 0 ? COOL_DOWN_NANOS : coolDown;
+  }
+
   /** The role whose reader thread the current thread is, if any. */
   private static final ThreadLocal<ReadRole> READING = new ThreadLocal<>();
 
@@ -103,7 +116,8 @@ public final class ReadRole {
   /** Nothing is deferred before this (System.nanoTime()), after a replacement. */
   private volatile long noDeferUntil;
   private volatile boolean coolingDown;
-  private long coolDownNanos = COOL_DOWN_NANOS;
+  /** The cool-down after the last replacement; written by the watchdog only. */
+  private long coolDownNanos;
   /** Threads in receiveInline. */
   private final AtomicInteger wanted = new AtomicInteger();
   /** When the last inline receive ended; 0 after wake(). */
@@ -145,21 +159,28 @@ public final class ReadRole {
       ReaderWatchdog.unregister(r);
       READING.remove();
       if (r.phase.get() != REPLACED) {
-        endDeferral(r); // the body should have: nothing deferred may be left behind
+        endDeferral(r); // what onClosed deferred: nothing may be left behind
       }
     }
   }
 
   /**
-   * Called by the reader thread when it stops reading for good (the connection ends, or lingers
-   * in close): nothing is deferred to it any more, and what is queued goes to its fallback
+   * Called by the reader thread when its read loop ends (the connection ends, or lingers in
+   * close): nothing is deferred to it any more, and what is queued goes to its fallback
    * executors. Idempotent.
+   *
+   * @return false if the calling thread was replaced while running deferred work ({@link
+   *     #runDeferred} returned false): it must return at once, without closing anything, and
+   *     without unlocking ({@link #unlockIfHeld}); the new reader thread owns the connection
    */
-  public void endDeferral() {
+  public boolean endDeferral() {
     Reader r = reader;
-    if (r != null && r.thread == Thread.currentThread()) {
-      endDeferral(r);
+    // REPLACED: the watchdog may not have installed the new reader yet, but this one is done.
+    if (r == null || r.thread != Thread.currentThread() || r.phase.get() == REPLACED) {
+      return false;
     }
+    endDeferral(r);
+    return true;
   }
 
   private void endDeferral(Reader r) {
@@ -260,16 +281,6 @@ public final class ReadRole {
     return false;
   }
 
-  /** Whether the calling thread is the role's reader thread, as opposed to one it replaced. */
-  public boolean isReader() {
-    Reader r = reader;
-    if (r == null) {
-      return lock.isHeldByCurrentThread();
-    }
-    // REPLACED: the watchdog may not have installed the new reader yet, but this one is done.
-    return r.thread == Thread.currentThread() && r.phase.get() != REPLACED;
-  }
-
   /** Unlocks if the current thread holds the role: a replaced reader thread does not. */
   public void unlockIfHeld() {
     if (lock.isHeldByCurrentThread()) {
@@ -291,17 +302,17 @@ public final class ReadRole {
     if (r != reader || r.phase.get() != RUNNING_DEFERRED) {
       return false;
     }
-    if (now - r.since < STALL_NANOS) {
+    if (now - r.since < stallNanos) {
       return true;
     }
     if (!r.phase.compareAndSet(RUNNING_DEFERRED, REPLACED)) {
       return false;
     }
     // The stalled thread defers nothing more (its phase), and this one cools down before it does.
-    if (coolingDown || now - noDeferUntil < coolDownNanos) {
-      coolDownNanos = Math.min(Math.max(1, coolDownNanos * 2), MAX_COOL_DOWN_NANOS);
+    if (coolDownNanos > 0 && now - noDeferUntil < coolDownNanos) {
+      coolDownNanos = Math.min(coolDownNanos * 2, MAX_COOL_DOWN_NANOS);
     } else {
-      coolDownNanos = COOL_DOWN_NANOS;
+      coolDownNanos = coolDownStartNanos;
     }
     noDeferUntil = now + coolDownNanos;
     coolingDown = true;
@@ -313,10 +324,6 @@ public final class ReadRole {
   /** Takes the role, waiting for an inline receiver to finish. */
   public void lock() {
     lock.lock();
-  }
-
-  public void unlock() {
-    lock.unlock();
   }
 
   /** Whether inline receivers want the role, now or probably soon. */

@@ -8,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The one thread that replaces reader threads stuck in deferred work ({@link ReadRole#runDeferred}).
  *
- * <p>It looks every {@link #TICK_NANOS} while some reader thread runs deferred work, and sleeps
+ * <p>It looks every {@link #TICK_NANOS} (or half the stall time, if a stress test set it lower)
+ * while some reader thread runs deferred work, and sleeps
  * once none has for {@link #IDLE_TICKS} looks, so an idle process pays nothing for it. Going to
  * sleep and being woken follow Dekker's pattern on two volatile variables: a reader thread sets its
  * phase and then reads {@link #sleeping}; the watchdog sets {@code sleeping} and then reads every
@@ -16,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * reader is never left unwatched.
  */
 final class ReaderWatchdog {
-  static final long TICK_NANOS = Math.max(10_000, Math.min(TimeUnit.MICROSECONDS.toNanos(500), ReadRole.STALL_NANOS / 2));
+  static final long TICK_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
   static final int IDLE_TICKS = 200;
 
   private static final Set<ReadRole.Reader> READERS = ConcurrentHashMap.newKeySet();
@@ -68,7 +69,7 @@ final class ReaderWatchdog {
         sleeping = false;
         idle = 0;
       }
-      LockSupport.parkNanos(ReaderWatchdog.class, TICK_NANOS);
+      LockSupport.parkNanos(ReaderWatchdog.class, Math.max(10_000, Math.min(TICK_NANOS, ReadRole.stallNanos / 2)));
     }
   }
 

@@ -191,10 +191,9 @@ final class DatagramConnection implements Connection {
         } catch (Throwable t) {
           cause = t;
         }
-        if (!role.isReader()) {
+        if (!role.endDeferral()) {
           return; // replaced while running deferred work: the new reader thread carries on
         }
-        role.endDeferral();
         writer.abandon(!orderly && !(cause instanceof PeerGoneException));
         synchronized (lifecycleLock) {
           state = CLOSED;

@@ -190,10 +190,9 @@ final class StreamConnection implements Connection {
         } catch (Throwable t) {
           cause = t;
         }
-        if (!role.isReader()) {
+        if (!role.endDeferral()) {
           return; // replaced while running deferred work: the new reader thread carries on
         }
-        role.endDeferral();
         writer.abandon();
         synchronized (lifecycleLock) {
           state = CLOSED;

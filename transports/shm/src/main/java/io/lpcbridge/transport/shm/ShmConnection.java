@@ -434,10 +434,9 @@ final class ShmConnection implements Connection {
         } catch (Throwable t) {
           cause = t;
         }
-        if (!role.isReader()) {
+        if (!role.endDeferral()) {
           return; // replaced while running deferred work: the new reader thread carries on
         }
-        role.endDeferral();
         lock.lock();
         try {
           state = CLOSED;

@@ -832,6 +832,55 @@ public abstract class TransportConformanceSuite {
     serverEnd.get().assertContractKept();
   }
 
+  /**
+   * Reader threads replaced again and again (a stall time of 20 µs, no cool-down, work that runs
+   * 100 µs) lose nothing and end nothing: every message is answered once and both ends stay open.
+   * A replaced thread that took itself for the reader still would close the connection.
+   */
+  @Test
+  void readerThreadsReplacedAgainAndAgainLoseNothing() throws Exception {
+    assumeCapability(Capability.INLINE_RECEIVE, "only such a transport defers work to its reader thread");
+    ExecutorService fallback = pool(2);
+    ReadRole.stallForTests(TimeUnit.MICROSECONDS.toNanos(20), 0);
+    resources.push(() -> ReadRole.stallForTests(0, 0));
+    TestServer server =
+        serve(conn -> new RecordingHandler(m -> {
+          ByteBuffer copy = ByteBuffer.allocate(m.remaining()).put(m.duplicate()).flip();
+          Runnable task = () -> {
+            long end = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(100);
+            while (System.nanoTime() < end) {
+              Thread.onSpinWait();
+            }
+            conn.send(copy);
+          };
+          if (!ReadRole.defer(task, fallback)) {
+            fallback.execute(task);
+          }
+        }));
+    RecordingHandler client = new RecordingHandler();
+    Connection c = connectAndStart(server.target(), client);
+    Accepted accepted = server.awaitAccepted(TIMEOUT);
+    int n = 500;
+    Set<Long> answered = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      assertTrue(c.send(NumberedMessage.encode(1, i, 32)), "sent " + i);
+      answered.add(NumberedMessage.decode(client.take(TIMEOUT)).sequence());
+    }
+    for (int i = n; i < 2 * n; i++) {
+      assertTrue(c.send(NumberedMessage.encode(1, i, 32)), "sent " + i);
+    }
+    for (int i = n; i < 2 * n; i++) {
+      answered.add(NumberedMessage.decode(client.take(TIMEOUT)).sequence());
+    }
+    assertEquals(2 * n, answered.size(), "every message answered once");
+    assertTrue(c.isOpen() && accepted.connection().isOpen(), "both ends still open");
+    assertFalse(accepted.handler().isClosed() || client.isClosed(), "neither end saw a close");
+    c.close();
+    client.awaitClosedInOrder(TIMEOUT);
+    accepted.handler().awaitClosed(TIMEOUT);
+    accepted.handler().assertContractKept();
+  }
+
   // ---------------------------------------------------------------- capability-specific
 
   @Test
