@@ -184,8 +184,8 @@ public final class BenchClient {
           perSecond, perSecond * s.size() / 1e6,
           (c1.cpuNanos() - c0.cpuNanos()) / 1e3 / ops,
           (s1.cpuNanos() - s0.cpuNanos()) / 1e3 / ops,
-          (double) (c1.pathVoluntary() - c0.pathVoluntary()) / ops,
-          (double) (s1.pathVoluntary() - s0.pathVoluntary()) / ops,
+          (double) sum(ProcessStats.pathVoluntary(c0, c1)) / ops,
+          (double) sum(ProcessStats.pathVoluntary(s0, s1)) / ops,
           (double) (c1.voluntary() - c0.voluntary()) / ops,
           (double) (s1.voluntary() - s0.voluntary()) / ops,
           (double) (c1.involuntary() - c0.involuntary()) / ops,
@@ -267,10 +267,14 @@ public final class BenchClient {
     return Math.round(nanos / 100.0) / 10.0;
   }
 
+  private static long sum(Map<String, Long> byGroup) {
+    return byGroup.values().stream().mapToLong(Long::longValue).sum();
+  }
+
   private static Map<String, Double> perThread(ProcessStats before, ProcessStats after, long ops) {
     Map<String, Double> out = new java.util.TreeMap<>();
-    after.threads().forEach((name, v) -> {
-      double d = (double) (v - before.threads().getOrDefault(name, 0L)) / ops;
+    ProcessStats.pathVoluntary(before, after).forEach((name, v) -> {
+      double d = (double) v / ops;
       if (d >= THREAD_SHARE_SHOWN) {
         out.put(name, Math.round(d * 100) / 100.0);
       }

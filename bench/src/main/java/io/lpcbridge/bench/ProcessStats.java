@@ -27,7 +27,9 @@ import java.util.Map;
  * @param cpuNanos CPU time of the process, user and system
  * @param voluntary voluntary context switches of all threads so far
  * @param involuntary involuntary context switches (preemptions)
- * @param threads voluntary switches of the live threads, summed by thread name with digits dropped
+ * @param threads voluntary switches of each live thread, keyed {@code "TID group"} (the group is
+ *     the thread's name with trailing digits dropped, {@link #group}): per thread, so that a thread
+ *     that ends between two readings drops out of their difference instead of making it negative
  * @param compileMillis time the JIT compilers have spent so far (-1 when unknown): a warm-up is
  *     over only once it stops growing
  */
@@ -60,7 +62,7 @@ record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String,
     return -1;
   }
 
-  /** Voluntary switches per live thread name group, from /proc/self/task/TID/{comm,status}. */
+  /** Voluntary switches per live thread, from /proc/self/task/TID/{comm,status}. */
   private static Map<String, Long> threadSwitches() {
     Map<String, Long> out = new HashMap<>();
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
@@ -73,7 +75,7 @@ record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String,
               v = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
             }
           }
-          out.merge(name, v, Long::sum);
+          out.put(task.getFileName() + " " + name, v);
         } catch (IOException | NumberFormatException e) {
           // The thread ended while we looked.
         }
@@ -99,9 +101,20 @@ record ProcessStats(long cpuNanos, long voluntary, long involuntary, Map<String,
     return OFF_PATH.stream().noneMatch(group::startsWith);
   }
 
-  /** Voluntary switches of the live threads that may be on a call's path (see {@link #onPath}). */
-  long pathVoluntary() {
-    return threads.entrySet().stream().filter(e -> onPath(e.getKey())).mapToLong(Map.Entry::getValue).sum();
+  /**
+   * Voluntary switches between {@code before} and {@code after} of the threads that may be on a
+   * call's path (see {@link #onPath}), summed by thread group: each thread's own difference, the
+   * whole count of a thread started since, nothing of one that ended.
+   */
+  static Map<String, Long> pathVoluntary(ProcessStats before, ProcessStats after) {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    after.threads.forEach((key, v) -> {
+      String group = key.substring(key.indexOf(' ') + 1);
+      if (onPath(group)) {
+        out.merge(group, Math.max(0, v - before.threads.getOrDefault(key, 0L)), Long::sum);
+      }
+    });
+    return out;
   }
 
   /** {@code bridge-default-executor-3} and {@code GC Thread#1} become {@code bridge-default-executor} and {@code GC Thread}. */

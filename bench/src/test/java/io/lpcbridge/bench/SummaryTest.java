@@ -77,6 +77,15 @@ class SummaryTest {
   void processStatsCountThisProcess() {
     ProcessStats a = ProcessStats.self();
     assertTrue(a.cpuNanos() > 0 && a.voluntary() >= 0, a.toString());
-    assertTrue(a.threads().containsKey("main") || !a.threads().isEmpty(), a.threads().toString());
+    assertTrue(!a.threads().isEmpty() && a.threads().keySet().stream().allMatch(k -> k.matches("\\d+ .+")), a.threads().toString());
+  }
+
+  @Test
+  void wakeUpsOfAThreadThatEndedBetweenReadingsAreNotSubtracted() {
+    ProcessStats before =
+        new ProcessStats(0, 0, 0, java.util.Map.of("10 bridge-reader", 500L, "11 bridge-reader", 7L, "12 C2 CompilerThre", 9L), -1);
+    ProcessStats after =
+        new ProcessStats(0, 0, 0, java.util.Map.of("11 bridge-reader", 10L, "13 bridge-reader", 4L, "12 C2 CompilerThre", 90L), -1);
+    assertEquals(java.util.Map.of("bridge-reader", 7L), ProcessStats.pathVoluntary(before, after));
   }
 }

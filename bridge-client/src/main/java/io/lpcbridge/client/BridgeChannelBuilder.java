@@ -254,7 +254,7 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
     if (provider.capabilities().contains(Capability.NATIVE_RPC)) {
       return buildNativeGrpc(target, exec);
     }
-    String auth = authority != null ? authority : target.toString();
+    String auth = authority != null ? authority : target.authority();
     List<ClientInterceptor> all = new ArrayList<>(interceptors);
     if (userAgent != null) {
       all.add(UserAgentInterceptor.of(userAgent));

@@ -51,6 +51,8 @@ class GrpcSemanticsTest {
   static final List<String> SCHEMES = TestServers.SCHEMES;
   static final Metadata.Key<String> TRACE = Metadata.Key.of("x-trace", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<byte[]> BLOB = Metadata.Key.of("x-blob-bin", Metadata.BINARY_BYTE_MARSHALLER);
+  /** The authority the server saw, sent back in the response headers. */
+  static final Metadata.Key<String> SEEN_AUTHORITY = Metadata.Key.of("x-seen-authority", Metadata.ASCII_STRING_MARSHALLER);
   static final Context.Key<String> TRACE_CTX = Context.key("trace");
 
   static TestServers servers;
@@ -69,6 +71,9 @@ class GrpcSemanticsTest {
             public void sendHeaders(Metadata h) {
               if (trace != null) {
                 h.put(TRACE, trace);
+              }
+              if (call.getAuthority() != null) {
+                h.put(SEEN_AUTHORITY, call.getAuthority());
               }
               super.sendHeaders(h);
             }
@@ -120,6 +125,47 @@ class GrpcSemanticsTest {
     stub.say(EchoRequest.getDefaultInstance());
     assertEquals("t-" + scheme, headers.get().get(TRACE));
     assertTrue(java.util.Arrays.equals(new byte[] {0, 1, (byte) 0xfe}, trailers.get().get(BLOB)));
+  }
+
+  /**
+   * As in gRPC, a call names the target's host and port (or name), or localhost where it has none
+   * (grpc-java's choice for Unix sockets), never the whole target: that of a spawned pipe: or
+   * socketpair: peer is its command line. overrideAuthority and CallOptions.withAuthority win.
+   */
+  @ParameterizedTest
+  @FieldSource("SCHEMES")
+  void authorityIsTheTargetsHostOrLocalhostUnlessOverridden(String scheme) {
+    String target = servers.target(scheme);
+    String expected =
+        switch (scheme) {
+          case "tcp", "grpc", "udp" -> "127.0.0.1:" + target.substring(target.lastIndexOf(':') + 1);
+          case "shm" -> target.substring("shm://".length());
+          default -> "localhost";
+        };
+    assertEquals(expected, seenAuthority(EchoGrpc.newBlockingStub(servers.channel(scheme))));
+    ManagedChannel overridden =
+        servers.channel(
+            io.lpcbridge.client.BridgeChannelBuilder.forTarget(target)
+                .transportOptions(TestServers.OPTIONS.getOrDefault(scheme, java.util.Map.of()))
+                .overrideAuthority("kv.example:443"));
+    assertEquals("kv.example:443", seenAuthority(EchoGrpc.newBlockingStub(overridden)));
+    assertEquals("per-call.example", seenAuthority(
+            EchoGrpc.newBlockingStub(overridden)
+                .withInterceptors(
+                    new ClientInterceptor() {
+                      @Override
+                      public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+                          MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
+                        return next.newCall(method, options.withAuthority("per-call.example"));
+                      }
+                    })));
+  }
+
+  private static String seenAuthority(EchoGrpc.EchoBlockingStub stub) {
+    AtomicReference<Metadata> headers = new AtomicReference<>();
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    stub.withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, trailers)).say(EchoRequest.getDefaultInstance());
+    return headers.get().get(SEEN_AUTHORITY);
   }
 
   @ParameterizedTest

@@ -37,6 +37,15 @@ import java.util.function.Consumer;
  * takes the role; the old thread ends when its work returns. The replaced connection then hands
  * work to the pool for a cool-down ({@link #COOL_DOWN_NANOS}, doubling while replacements recur),
  * so a connection whose handlers keep blocking is not slowed on every call.
+ *
+ * <p>Over the stall time is not enough on a shared, 2-vCPU machine: a garbage-collection pause, or
+ * a JIT compiler thread preempting the reader on its vCPU, stretches a short handler past it, and
+ * replacing the reader then would only send the next calls to the pool for nothing. So the
+ * watchdog replaces a reader thread that has run one batch for over the stall time only when it
+ * also sees why: the thread waits (blocked, waiting or sleeping in Java, or in an inline receive,
+ * which the JVM shows as runnable) on two looks in a row; or it keeps the CPU for another stall
+ * time (a handler that computes); or it has been runnable without that for {@link
+ * #RUNNABLE_STALL_FACTOR} stall times (blocked in some other native call, or starved).
  */
 public final class ReadRole {
   /**
@@ -70,6 +79,12 @@ public final class ReadRole {
 
   private static final long MAX_COOL_DOWN_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  /**
+   * A reader thread that is runnable without using the CPU (preempted, or blocked in a native call
+   * the JVM cannot tell from running) is replaced after this many stall times: 20 ms by default.
+   */
+  static final int RUNNABLE_STALL_FACTOR = 20;
+
   /** {@link #STALL_NANOS} and {@link #COOL_DOWN_NANOS}, or what a stress test set. */
   static volatile long stallNanos = STALL_NANOS;
   private static volatile long coolDownStartNanos = COOL_DOWN_NANOS;
@@ -83,8 +98,8 @@ public final class ReadRole {
     coolDownStartNanos = stall == 0 ? COOL_DOWN_NANOS : coolDown;
   }
 
-  /** The role whose reader thread the current thread is, if any. */
-  private static final ThreadLocal<ReadRole> READING = new ThreadLocal<>();
+  /** The reader thread the current thread is, if any (still set once it was replaced). */
+  private static final ThreadLocal<Reader> READING = new ThreadLocal<>();
 
   /** The phases of one reader thread. */
   static final int READING_PHASE = 0;
@@ -99,10 +114,57 @@ public final class ReadRole {
     final AtomicInteger phase = new AtomicInteger(READING_PHASE);
     /** When the current deferred batch started. */
     volatile long since;
+    /** The thread waits in an inline receive from within deferred work: it is blocked. */
+    volatile boolean waiting;
+    // Written and read by the watchdog thread only: what it saw of the batch started at watchedSince.
+    private long watchedSince;
+    private int blockedLooks;
+    private long cpuAtFirstLook = -1;
 
     Reader(ReadRole role, Thread thread) {
       this.role = role;
       this.thread = thread;
+    }
+
+    /**
+     * Called by the watchdog once the batch started at {@code since} has run for over the stall
+     * time: whether the thread is stuck in it, as the class comment says.
+     */
+    boolean stuck(long since, long now) {
+      if (since != watchedSince) {
+        watchedSince = since;
+        blockedLooks = 0;
+        cpuAtFirstLook = -1;
+      }
+      Thread.State state = thread.getState();
+      if (waiting || state == Thread.State.BLOCKED || state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING) {
+        // Twice in a row: a look just after a pause that stopped every thread, the watchdog too, is not enough.
+        return ++blockedLooks >= 2;
+      }
+      blockedLooks = 0;
+      if (now - since >= RUNNABLE_STALL_FACTOR * stallNanos) {
+        return true;
+      }
+      long cpu = ThreadCpu.nanos(thread);
+      if (cpu < 0) {
+        return false; // no per-thread CPU time in this JVM: the runnable bound alone
+      }
+      if (cpuAtFirstLook < 0) {
+        cpuAtFirstLook = cpu;
+        return false;
+      }
+      return cpu - cpuAtFirstLook >= stallNanos;
+    }
+  }
+
+  /** Per-thread CPU time, loaded the first time the watchdog suspects a runnable reader thread. */
+  private static final class ThreadCpu {
+    private static final java.lang.management.ThreadMXBean BEAN = java.lang.management.ManagementFactory.getThreadMXBean();
+    private static final boolean SUPPORTED = BEAN.isThreadCpuTimeSupported() && BEAN.isThreadCpuTimeEnabled();
+
+    /** CPU time the thread has used, or -1 if the JVM does not tell. */
+    static long nanos(Thread t) {
+      return SUPPORTED ? BEAN.getThreadCpuTime(t.threadId()) : -1;
     }
   }
 
@@ -151,7 +213,7 @@ public final class ReadRole {
   }
 
   private void runReader(Reader r) {
-    READING.set(this);
+    READING.set(r);
     ReaderWatchdog.register(r);
     try {
       readerBody.run();
@@ -217,13 +279,12 @@ public final class ReadRole {
    * @return false if nothing was queued: the caller must run the task elsewhere
    */
   public static boolean defer(Runnable task, Executor fallback) {
-    ReadRole role = READING.get();
-    return role != null && role.deferHere(task, fallback);
+    Reader r = READING.get();
+    return r != null && r.role.deferHere(r, task, fallback);
   }
 
-  private boolean deferHere(Runnable task, Executor fallback) {
-    Reader r = reader;
-    if (r == null || r.thread != Thread.currentThread() || r.phase.get() >= REPLACED) {
+  private boolean deferHere(Reader r, Runnable task, Executor fallback) {
+    if (r != reader || r.phase.get() >= REPLACED) {
       return false; // a replaced thread finishing its work, or one done reading
     }
     if (coolingDown) {
@@ -290,7 +351,7 @@ public final class ReadRole {
 
   /**
    * Called by the watchdog: replaces the reader thread if it has run deferred work since before
-   * {@code now - STALL_NANOS}.
+   * {@code now - STALL_NANOS} and is stuck in it (see the class comment).
    *
    * @return whether the reader thread is running deferred work (and was not replaced now)
    */
@@ -302,7 +363,8 @@ public final class ReadRole {
     if (r != reader || r.phase.get() != RUNNING_DEFERRED) {
       return false;
     }
-    if (now - r.since < stallNanos) {
+    long since = r.since;
+    if (now - since < stallNanos || !r.stuck(since, now)) {
       return true;
     }
     if (!r.phase.compareAndSet(RUNNING_DEFERRED, REPLACED)) {
@@ -375,6 +437,11 @@ public final class ReadRole {
     }
     long start = System.nanoTime();
     boolean met = false;
+    // A reader thread's deferred work (a handler making a blocking call) now waits: tell the watchdog.
+    Reader nested = READING.get();
+    if (nested != null) {
+      nested.waiting = true;
+    }
     wanted.incrementAndGet();
     try {
       if (!lock.tryLock()) {
@@ -398,6 +465,9 @@ public final class ReadRole {
         lock.unlock();
       }
     } finally {
+      if (nested != null) {
+        nested.waiting = false;
+      }
       lastInlineNanos = System.nanoTime();
       wanted.decrementAndGet();
       if (!met) {

@@ -157,6 +157,26 @@ public final class Target {
     return p;
   }
 
+  /**
+   * The authority a client names in its calls by default, as gRPC's {@code :authority}: the
+   * {@code host:port} (or name) after {@code //} when the target has one ({@code tcp://h:7000}
+   * gives {@code h:7000}, {@code shm://kv} gives {@code kv}), else {@code localhost}, as grpc-java
+   * uses for Unix sockets. Never the whole target: that of {@code pipe:} or {@code socketpair:} is a
+   * command line, kilobytes long, which would travel with every call.
+   */
+  public String authority() {
+    if (rest.startsWith("//")) {
+      int end = 2;
+      while (end < rest.length() && rest.charAt(end) != '/' && rest.charAt(end) != '?') {
+        end++;
+      }
+      if (end > 2) {
+        return rest.substring(2, end);
+      }
+    }
+    return "localhost";
+  }
+
   private IllegalArgumentException bad(String what) {
     return new IllegalArgumentException("target '" + this + "': " + what);
   }
