@@ -29,6 +29,8 @@ final class MetadataCodec {
   static final int AUTHORITY = 2;
   static final int ENTRY_KEY = 1;
   static final int ENTRY_VALUE = 2;
+  /** Field 2, length-delimited: (2 << 3) | 2. */
+  private static final byte AUTHORITY_TAG = (AUTHORITY << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED;
 
   /** Limit on decoded metadata, as gRPC's default max header list size. */
   static final int MAX_METADATA_BYTES = 8192 * 4;
@@ -85,6 +87,14 @@ final class MetadataCodec {
    * @throws ProtocolException naming what is malformed
    */
   static Decoded decode(ByteBuffer bytes) throws ProtocolException {
+    return decode(bytes, null);
+  }
+
+  /**
+   * As {@link #decode(ByteBuffer)}; a CALL_START's tail that is the authority alone (a call
+   * without metadata: the usual case) takes its string from {@code strings}, if given.
+   */
+  static Decoded decode(ByteBuffer bytes, StringCache strings) throws ProtocolException {
     Metadata md = new Metadata();
     if (!bytes.hasRemaining()) {
       return new Decoded(md, null);
@@ -92,6 +102,12 @@ final class MetadataCodec {
     if (bytes.remaining() > MAX_METADATA_BYTES) {
       throw new ProtocolException(
           GoAwayCodes.PROTOCOL_ERROR, "metadata of " + bytes.remaining() + " bytes exceeds the limit " + MAX_METADATA_BYTES);
+    }
+    if (strings != null) {
+      String authority = authorityAlone(bytes, strings);
+      if (authority != null) {
+        return new Decoded(md, authority);
+      }
     }
     String authority = null;
     try {
@@ -125,6 +141,28 @@ final class MetadataCodec {
       throw new ProtocolException(GoAwayCodes.PROTOCOL_ERROR, "malformed metadata: " + e.getMessage());
     }
     return new Decoded(md, authority);
+  }
+
+  /**
+   * The authority if {@code bytes} is exactly field 2 with a one-byte length (a string under 128
+   * bytes) and nothing else; null otherwise, and for bytes that are not UTF-8 (the general
+   * decoder then reports them).
+   */
+  private static String authorityAlone(ByteBuffer bytes, StringCache strings) {
+    int at = bytes.position();
+    int n = bytes.remaining();
+    if (n < 2 || bytes.get(at) != AUTHORITY_TAG) {
+      return null;
+    }
+    int length = bytes.get(at + 1);
+    if (length < 0 || length != n - 2) {
+      return null; // a longer varint, or more fields after it
+    }
+    try {
+      return strings.decode(bytes, at + 2, length);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return null;
+    }
   }
 
   private static void put(Metadata md, String key, byte[] value) throws ProtocolException {

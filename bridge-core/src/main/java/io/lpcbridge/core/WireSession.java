@@ -6,7 +6,6 @@ import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.MessageHandler;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +60,8 @@ public final class WireSession implements MessageHandler {
   private final SessionListener listener;
   private final ScheduledExecutorService timer;
   private final Map<Integer, WireStream> streams = new ConcurrentHashMap<>();
+  /** Method names and authorities of the calls this session starts, decoded once. */
+  private final StringCache strings = new StringCache();
   private final AtomicInteger nextStreamId = new AtomicInteger(1);
   private final AtomicLong nextPing = new AtomicLong(1);
   private final Map<Long, PendingPing> pings = new ConcurrentHashMap<>();
@@ -659,19 +660,14 @@ public final class WireSession implements MessageHandler {
     }
     String method;
     try {
-      method =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .decode(p.slice(at + 10, methodLength))
-              .toString();
+      method = strings.decode(p, at + 10, methodLength);
     } catch (CharacterCodingException e) {
       sendTrailersOnly(streamId, Status.INTERNAL.withDescription("method name is not valid UTF-8"));
       return;
     }
     MetadataCodec.Decoded md;
     try {
-      md = MetadataCodec.decode(p.slice(at + 10 + methodLength, p.remaining() - 10 - methodLength));
+      md = MetadataCodec.decode(p.slice(at + 10 + methodLength, p.remaining() - 10 - methodLength), strings);
     } catch (ProtocolException e) {
       sendTrailersOnly(streamId, Status.INTERNAL.withDescription("call " + method + ": " + e.getMessage()));
       return;

@@ -1,0 +1,69 @@
+package io.lpcbridge.core;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Decodes the strings a session sees again and again (method names, the authority) without a
+ * decoder, a char buffer and a new String per call: a small direct-mapped cache from their UTF-8
+ * bytes to the String decoded, strictly, the first time.
+ *
+ * <p>Entries are immutable and replaced whole, so readers racing a writer see an old entry or a new
+ * one, either of which is correct for the bytes it holds; no lock is needed.
+ */
+final class StringCache {
+  /** Longer strings are decoded each time: rare, and not worth keeping. */
+  static final int MAX_CACHED_BYTES = 256;
+
+  private static final int SLOTS = 32;
+
+  private record Entry(byte[] bytes, int hash, String value) {}
+
+  private final Entry[] slots = new Entry[SLOTS];
+
+  /**
+   * The string whose UTF-8 bytes are {@code length} bytes of {@code buf} at absolute {@code
+   * offset}; the buffer's position is not changed.
+   *
+   * @throws CharacterCodingException if the bytes are not valid UTF-8
+   */
+  String decode(ByteBuffer buf, int offset, int length) throws CharacterCodingException {
+    if (length > MAX_CACHED_BYTES) {
+      return decodeStrictly(buf, offset, length);
+    }
+    int hash = 1;
+    for (int i = 0; i < length; i++) {
+      hash = 31 * hash + buf.get(offset + i);
+    }
+    int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
+    Entry e = slots[slot];
+    if (e != null && e.hash == hash && e.bytes.length == length && sameBytes(e.bytes, buf, offset)) {
+      return e.value;
+    }
+    String value = decodeStrictly(buf, offset, length);
+    byte[] bytes = new byte[length];
+    buf.get(offset, bytes);
+    slots[slot] = new Entry(bytes, hash, value);
+    return value;
+  }
+
+  private static boolean sameBytes(byte[] bytes, ByteBuffer buf, int offset) {
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] != buf.get(offset + i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String decodeStrictly(ByteBuffer buf, int offset, int length) throws CharacterCodingException {
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(buf.slice(offset, length))
+        .toString();
+  }
+}
