@@ -18,6 +18,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class FrameBuffer {
   private static final int INITIAL_CAPACITY = 256;
+  /** Larger buffers are kept by {@link #clear} only while they are being filled. */
+  static final int LARGE = 256 * 1024;
 
   private ByteBuffer buf;
   private int openFrame = -1;
@@ -38,6 +40,11 @@ final class FrameBuffer {
 
   int size() {
     return buf.position();
+  }
+
+  /** Bytes the buffer holds before it must grow, for tests. */
+  int capacity() {
+    return buf.capacity();
   }
 
   /** Starts a frame whose payload follows; close it with {@link #endFrame()}. */
@@ -156,9 +163,14 @@ final class FrameBuffer {
     return buf.duplicate().flip();
   }
 
-  /** Empties the buffer, keeping its memory unless it grew large. */
+  /**
+   * Empties the buffer, keeping its memory unless it is large and was mostly empty this time: a
+   * stream of large messages reuses one array instead of allocating one per message (with G1, a
+   * humongous allocation each, and a collection every message or two), and a stream back to small
+   * messages lets it go.
+   */
   void clear() {
-    if (buf.capacity() > 1024 * 1024) {
+    if (buf.capacity() > LARGE && buf.position() < buf.capacity() / 4) {
       buf = ByteBuffer.allocate(INITIAL_CAPACITY);
     } else {
       buf.clear();
@@ -176,10 +188,9 @@ final class FrameBuffer {
     if (needed > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("frame buffer would exceed 2 GiB");
     }
-    int cap = buf.capacity();
-    while (cap < needed) {
-      cap = (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) cap * 2, 64));
-    }
+    // Doubling for what is appended bit by bit; the exact size for a larger known need (a message
+    // of known length: one allocation, not a chain of ever larger ones).
+    int cap = (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) buf.capacity() * 2, needed));
     ByteBuffer bigger = ByteBuffer.allocate(cap);
     buf.flip();
     bigger.put(buf);

@@ -177,6 +177,7 @@ public final class WireStream {
           flushLocked();
           b = buffer();
         }
+        b.ensure(FrameHeader.HEADER_LENGTH + known);
       }
       int start = b.size();
       b.beginFrame(FrameHeader.MESSAGE, (byte) 0, id);

@@ -14,8 +14,11 @@ import java.nio.ByteBuffer;
  *
  * <p>The read buffer is direct and {@code initialCapacity} bytes. A frame that does not fit gets a
  * heap buffer of its own size (at most {@code maxMessageSize} + {@value Frames#HEADER_BYTES}); once
- * the frame in progress fits the small buffer again, the decoder goes back to it and the large one
- * is left to the garbage collector. Reads into a large buffer are limited to {@value
+ * the frame in progress fits the small buffer again, the decoder goes back to it and keeps the
+ * large one aside for the next large frame that fits it, so a stream of large messages does not
+ * allocate one large array per message (each a humongous allocation for G1, which then collects
+ * every message or two). The spare is dropped after {@value #SPARE_KEPT_FOR} deliveries in a row
+ * that did not need it. Reads into a large buffer are limited to {@value
  * #LARGE_READ_WINDOW} bytes at a time, so a channel that copies heap buffers through a temporary
  * direct one (the JDK's) never needs a large temporary buffer.
  *
@@ -24,6 +27,7 @@ import java.nio.ByteBuffer;
 final class FrameDecoder {
   static final int DEFAULT_INITIAL_CAPACITY = 64 * 1024;
   static final int LARGE_READ_WINDOW = 256 * 1024;
+  static final int SPARE_KEPT_FOR = 64;
 
   private final int maxMessageSize;
   private final ByteBuffer small;
@@ -32,6 +36,10 @@ final class FrameDecoder {
    * not yet delivered, always the start of a frame.
    */
   private ByteBuffer buffer;
+  /** The last large buffer, kept for the next large frame; or null. */
+  private ByteBuffer spare;
+  /** deliver() calls since a large buffer was last needed. */
+  private int withoutLarge;
 
   FrameDecoder(int maxMessageSize, int initialCapacity) {
     this.maxMessageSize = maxMessageSize;
@@ -89,10 +97,20 @@ final class FrameDecoder {
     ByteBuffer target;
     if (needed <= small.capacity()) {
       target = small;
+      if (buffer != small) {
+        spare = buffer;
+        withoutLarge = 0;
+      } else if (spare != null && ++withoutLarge > SPARE_KEPT_FOR) {
+        spare = null;
+      }
     } else if (needed <= buffer.capacity()) {
       target = buffer;
+    } else if (spare != null && needed <= spare.capacity()) {
+      target = spare;
+      spare = null;
     } else {
       target = ByteBuffer.allocate(needed);
+      spare = null;
     }
     if (target == buffer) {
       if (start > 0) {

@@ -42,6 +42,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class FrameWriter {
   private static final int GATHER_LIMIT = 64;
+  /** Queued copies are cut into pieces this large at most: far below any G1 region size's humongous threshold. */
+  static final int COPY_CHUNK = 256 * 1024;
 
   private final StreamIo io;
   private final Runnable wakeReader;
@@ -116,9 +118,7 @@ final class FrameWriter {
       if (!flushLocked()) {
         // This sender's earlier frames may wait in incoming: they go first.
         moveIncoming();
-        ByteBuffer frame = frameCopy(message, position, length);
-        outbound.add(frame);
-        queued(frame.remaining());
+        queueCopy(message, position, length, 0);
         return true;
       }
       header.putInt(0, length).clear();
@@ -133,9 +133,7 @@ final class FrameWriter {
       }
       long total = (long) HEADER_BYTES + length;
       if (written < total) {
-        ByteBuffer rest = frameCopy(message, position, length).position((int) written);
-        outbound.add(rest);
-        queued(rest.remaining());
+        queueCopy(message, position, length, written);
         markBlocked();
       }
       return true;
@@ -306,6 +304,31 @@ final class FrameWriter {
   /** Bytes queued, for tests and diagnostics. */
   long queuedBytes() {
     return watermark.queued();
+  }
+
+  /**
+   * Queues on {@link #outbound} a copy of the frame of {@code message} from its byte {@code skip}
+   * on (the header's bytes count first), in chunks of at most {@link #COPY_CHUNK} bytes: a large
+   * message the channel could not take whole is not copied into one large array, which with G1
+   * is a humongous allocation, and a garbage collection every message or two.
+   */
+  private void queueCopy(ByteBuffer message, int position, int length, long skip) {
+    long total = (long) HEADER_BYTES + length;
+    int queued = 0;
+    for (long at = skip; at < total; ) {
+      int n = (int) Math.min(COPY_CHUNK, total - at);
+      ByteBuffer chunk = ByteBuffer.allocate(n);
+      for (; at < HEADER_BYTES && chunk.hasRemaining(); at++) {
+        chunk.put((byte) (length >>> (8 * (HEADER_BYTES - 1 - (int) at))));
+      }
+      int fromMessage = chunk.remaining();
+      chunk.put(chunk.position(), message, position + (int) (at - HEADER_BYTES), fromMessage);
+      at += fromMessage;
+      chunk.clear();
+      outbound.add(chunk);
+      queued += n;
+    }
+    queued(queued);
   }
 
   private static ByteBuffer frameCopy(ByteBuffer message, int position, int length) {

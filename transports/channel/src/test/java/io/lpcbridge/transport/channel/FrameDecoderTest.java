@@ -87,6 +87,29 @@ class FrameDecoderTest {
   }
 
   @Test
+  void largeFramesWithSmallOnesBetweenReuseOneArrayUntilSmallOnesRunLong() throws Exception {
+    FrameDecoder decoder = new FrameDecoder(MAX, 64);
+    byte[] a = frame(payload(10_000, 1));
+    feed(decoder, slice(a, 0, 100));
+    ByteBuffer large = decoder.readBuffer();
+    assertTrue(large.capacity() >= 10_004);
+    byte[] b = frame(payload(9_000, 2));
+    feed(decoder, concat(slice(a, 100, a.length), frame(payload(3, 3)), slice(b, 0, 100)));
+    assertTrue(large == decoder.readBuffer(), "the next large frame went into the same array");
+    feed(decoder, slice(b, 100, b.length));
+    for (int i = 0; i < FrameDecoder.SPARE_KEPT_FOR + 1; i++) {
+      feed(decoder, frame(payload(3, i)));
+    }
+    byte[] c = frame(payload(10_000, 4));
+    feed(decoder, slice(c, 0, 100));
+    assertTrue(large != decoder.readBuffer(), "after many small frames the spare was let go");
+    feed(decoder, slice(c, 100, c.length));
+    assertEquals(3 + FrameDecoder.SPARE_KEPT_FOR + 2, handler.messages.size());
+    assertArrayEquals(payload(9_000, 2), handler.messages.get(2));
+    assertArrayEquals(payload(10_000, 4), handler.messages.getLast());
+  }
+
+  @Test
   void zeroLengthMessagesAreMessages() throws Exception {
     FrameDecoder decoder = new FrameDecoder(MAX, 64);
     feed(decoder, concat(frame(new byte[0]), frame(new byte[0]), frame(payload(1, 1))));
