@@ -51,7 +51,7 @@ final class FrameWriter {
 
   private final ReentrantLock lock = new ReentrantLock();
   /** Frames queued by senders that did not get the lock. Multi-producer; drained under the lock. */
-  private final ConcurrentLinkedQueue<ByteBuffer> incoming = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<ByteBuffer[]> incoming = new ConcurrentLinkedQueue<>();
   private final WriteWatermark watermark;
   /** The channel took less than offered; the reader thread finishes the flush. Written under lock. */
   private volatile boolean blocked;
@@ -99,9 +99,9 @@ final class FrameWriter {
       afterUnlock();
       return accepted;
     }
-    ByteBuffer frame = frameCopy(message, message.position(), message.remaining());
+    ByteBuffer[] frame = frameCopy(message, message.position(), message.remaining(), 0);
     incoming.offer(frame);
-    queued(frame.remaining());
+    queued(HEADER_BYTES + message.remaining());
     afterUnlock();
     // Output was shut after the final flush: if the frame is still here, nobody will write it.
     return !(shut && incoming.remove(frame));
@@ -181,8 +181,8 @@ final class FrameWriter {
   }
 
   private void moveIncoming() {
-    for (ByteBuffer frame; (frame = incoming.poll()) != null; ) {
-      outbound.add(frame);
+    for (ByteBuffer[] frame; (frame = incoming.poll()) != null; ) {
+      java.util.Collections.addAll(outbound, frame);
     }
   }
 
@@ -306,34 +306,32 @@ final class FrameWriter {
     return watermark.queued();
   }
 
-  /**
-   * Queues on {@link #outbound} a copy of the frame of {@code message} from its byte {@code skip}
-   * on (the header's bytes count first), in chunks of at most {@link #COPY_CHUNK} bytes: a large
-   * message the channel could not take whole is not copied into one large array, which with G1
-   * is a humongous allocation, and a garbage collection every message or two.
-   */
+  /** Queues on {@link #outbound} the copy of {@link #frameCopy}. */
   private void queueCopy(ByteBuffer message, int position, int length, long skip) {
+    java.util.Collections.addAll(outbound, frameCopy(message, position, length, skip));
+    queued((int) (HEADER_BYTES + length - skip));
+  }
+
+  /**
+   * A copy of the frame of {@code message} from its byte {@code skip} on (the header's bytes
+   * count first), in chunks of at most {@link #COPY_CHUNK} bytes: a large message the channel
+   * could not take whole is not copied into one large array, which with G1 is a humongous
+   * allocation, and a garbage collection every message or two.
+   */
+  private static ByteBuffer[] frameCopy(ByteBuffer message, int position, int length, long skip) {
     long total = (long) HEADER_BYTES + length;
-    int queued = 0;
+    ByteBuffer[] chunks = new ByteBuffer[(int) ((total - skip + COPY_CHUNK - 1) / COPY_CHUNK)];
+    int i = 0;
     for (long at = skip; at < total; ) {
-      int n = (int) Math.min(COPY_CHUNK, total - at);
-      ByteBuffer chunk = ByteBuffer.allocate(n);
+      ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(COPY_CHUNK, total - at));
       for (; at < HEADER_BYTES && chunk.hasRemaining(); at++) {
         chunk.put((byte) (length >>> (8 * (HEADER_BYTES - 1 - (int) at))));
       }
       int fromMessage = chunk.remaining();
       chunk.put(chunk.position(), message, position + (int) (at - HEADER_BYTES), fromMessage);
       at += fromMessage;
-      chunk.clear();
-      outbound.add(chunk);
-      queued += n;
+      chunks[i++] = chunk.clear();
     }
-    queued(queued);
-  }
-
-  private static ByteBuffer frameCopy(ByteBuffer message, int position, int length) {
-    ByteBuffer frame = ByteBuffer.allocate(HEADER_BYTES + length);
-    frame.putInt(0, length).put(HEADER_BYTES, message, position, length);
-    return frame;
+    return chunks;
   }
 }

@@ -20,6 +20,9 @@ class FrameWriterTest {
     final ByteArrayOutputStream written = new ByteArrayOutputStream();
     long budget;
     int largestBuffer;
+    /** If set, the first write waits here: its sender holds the writer's lock meanwhile. */
+    java.util.concurrent.CountDownLatch entered;
+    java.util.concurrent.CountDownLatch release;
 
     @Override
     public int read(ByteBuffer dst) {
@@ -28,6 +31,15 @@ class FrameWriterTest {
 
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) {
+      if (entered != null) {
+        entered.countDown();
+        entered = null;
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       long total = 0;
       for (int i = offset; i < offset + length && budget > 0; i++) {
         ByteBuffer b = srcs[i];
@@ -81,5 +93,29 @@ class FrameWriterTest {
       // The messages themselves were offered whole; every queued copy was a chunk.
       assertTrue(io.largestBuffer <= Math.max(first.length, FrameWriter.COPY_CHUNK));
     }
+  }
+
+  @Test
+  void aLargeMessageFromASenderThatFindsTheLockTakenIsQueuedInChunksAndInOrder() throws Exception {
+    ThrottledIo io = new ThrottledIo();
+    io.budget = Long.MAX_VALUE;
+    io.entered = new java.util.concurrent.CountDownLatch(1);
+    io.release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch entered = io.entered;
+    FrameWriter w = new FrameWriter(io, Integer.MAX_VALUE, () -> {}, () -> {});
+    byte[] first = FrameDecoderTest.payload(100, 1);
+    byte[] second = FrameDecoderTest.payload(2 * FrameWriter.COPY_CHUNK + 3, 2);
+    Thread holder = Thread.ofPlatform().start(() -> w.send(ByteBuffer.wrap(first)));
+    assertTrue(entered.await(10, java.util.concurrent.TimeUnit.SECONDS));
+    assertTrue(w.send(ByteBuffer.wrap(second)), "queued while the lock was taken");
+    io.release.countDown();
+    holder.join(10_000);
+    w.flushFromReader();
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    expected.writeBytes(FrameDecoderTest.frame(first));
+    expected.writeBytes(FrameDecoderTest.frame(second));
+    assertArrayEquals(expected.toByteArray(), io.written.toByteArray());
+    assertEquals(0, w.queuedBytes());
+    assertEquals(FrameWriter.COPY_CHUNK, io.largestBuffer, "the queued copy went out in chunks");
   }
 }
