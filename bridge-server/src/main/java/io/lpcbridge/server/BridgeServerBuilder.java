@@ -89,7 +89,8 @@ public final class BridgeServerBuilder extends ServerBuilder<BridgeServerBuilder
   /**
    * Runs call callbacks on {@code executor}. Without one, they run on the transport's reader
    * thread that read them, where the transport has one (shm and the local IPC family), with a
-   * watchdog replacing a reader thread stuck in a handler for over a millisecond; elsewhere on a
+   * watchdog replacing a reader thread stuck in a handler (waiting, or computing, for over a
+   * millisecond); elsewhere on a
    * shared cached thread pool (see {@code ReaderExecutor} and docs/wire-protocol.md §8).
    */
   @Override

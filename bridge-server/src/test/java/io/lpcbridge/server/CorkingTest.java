@@ -49,13 +49,7 @@ class CorkingTest {
                       // The first message of a callback leaves at once; the second is corked.
                       out.onNext(EchoResponse.newBuilder().setIndex(0).setPayload(ByteString.copyFromUtf8("started")).build());
                       out.onNext(EchoResponse.newBuilder().setIndex(1).setPayload(ByteString.copyFromUtf8("waiting")).build());
-                      boolean seen;
-                      try {
-                        seen = clientSawBoth.await(20, TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        seen = false;
-                      }
+                      boolean seen = TestServers.await(clientSawBoth, 20);
                       out.onNext(EchoResponse.newBuilder().setIndex(2).setPayload(ByteString.copyFromUtf8(seen ? "seen" : "not seen")).build());
                       out.onCompleted();
                     }))

@@ -65,14 +65,7 @@ class HandlerThreadsTest {
             }))
             .addMethod(BLOCK, ServerCalls.asyncUnaryCall((req, out) -> {
               blocking.countDown();
-              boolean released;
-              try {
-                released = release.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                released = false;
-              }
-              out.onNext(answer(released ? "released" : "not released"));
+              out.onNext(answer(TestServers.await(release, 30) ? "released" : "not released"));
               out.onCompleted();
             }))
             .addMethod(UNTIL_CANCELLED, ServerCalls.asyncUnaryCall((req, out) -> {

@@ -92,6 +92,19 @@ final class TestServers implements AutoCloseable {
     return ch;
   }
 
+  /**
+   * For handlers that wait on the test: awaits {@code latch} for up to {@code seconds}; false if it
+   * timed out or the thread was interrupted (its interrupt status kept).
+   */
+  static boolean await(java.util.concurrent.CountDownLatch latch, long seconds) {
+    try {
+      return latch.await(seconds, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** Whether the transport of {@code scheme} has {@link Capability#INLINE_RECEIVE} (and so a reader thread of its own). */
   boolean receivesInline(String scheme) throws IOException {
     return Transports.forTarget(Target.parse(target(scheme))).capabilities().contains(Capability.INLINE_RECEIVE);

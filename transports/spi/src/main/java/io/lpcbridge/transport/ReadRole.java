@@ -32,8 +32,8 @@ import java.util.function.Consumer;
  * (the bridge's default executor does) runs on that thread once it has delivered what one read
  * returned ({@link #runDeferred}), without the role, before it reads again: a unary call is read,
  * handled and answered on one thread. Work may block; the reader thread is then replaced. A
- * watchdog thread finds a reader thread that has run deferred work for over {@link #STALL_NANOS},
- * hands the work still queued to its fallback executors, and starts a new reader thread, which
+ * watchdog thread finds a reader thread that has run deferred work for over {@link #STALL_NANOS}
+ * and is stuck in it (see below), hands the work still queued to its fallback executors, and starts a new reader thread, which
  * takes the role; the old thread ends when its work returns. The replaced connection then hands
  * work to the pool for a cool-down ({@link #COOL_DOWN_NANOS}, doubling while replacements recur),
  * so a connection whose handlers keep blocking is not slowed on every call.
@@ -66,8 +66,9 @@ public final class ReadRole {
   }
 
   /**
-   * A deferred-work batch running longer than this gets the reader thread replaced: 1 ms, or the
-   * system property {@code io.lpcbridge.readerStallMicros} (for stress tests).
+   * A deferred-work batch running longer than this, and stuck (see the class comment), gets the
+   * reader thread replaced: 1 ms, or the system property {@code io.lpcbridge.readerStallMicros}
+   * (for stress tests).
    */
   public static final long STALL_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("io.lpcbridge.readerStallMicros", 1000));
 

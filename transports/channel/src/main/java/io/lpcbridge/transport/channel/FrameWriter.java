@@ -99,7 +99,7 @@ final class FrameWriter {
       afterUnlock();
       return accepted;
     }
-    ByteBuffer[] frame = frameCopy(message, message.position(), message.remaining(), 0);
+    ByteBuffer[] frame = frameCopy(message, message.position(), message.remaining());
     incoming.offer(frame);
     queued(HEADER_BYTES + message.remaining());
     afterUnlock();
@@ -306,32 +306,41 @@ final class FrameWriter {
     return watermark.queued();
   }
 
-  /** Queues on {@link #outbound} the copy of {@link #frameCopy}. */
+  /** Queues on {@link #outbound} a copy of the frame of {@code message} from its byte {@code skip} on, in {@link #chunk}s. */
   private void queueCopy(ByteBuffer message, int position, int length, long skip) {
-    java.util.Collections.addAll(outbound, frameCopy(message, position, length, skip));
-    queued((int) (HEADER_BYTES + length - skip));
+    long total = (long) HEADER_BYTES + length;
+    for (long at = skip; at < total; ) {
+      ByteBuffer c = chunk(message, position, length, at);
+      at += c.remaining();
+      outbound.add(c);
+    }
+    queued((int) (total - skip));
+  }
+
+  /** The whole frame of {@code message}, copied in {@link #chunk}s, for {@link #incoming}. */
+  private static ByteBuffer[] frameCopy(ByteBuffer message, int position, int length) {
+    long total = (long) HEADER_BYTES + length;
+    ByteBuffer[] chunks = new ByteBuffer[(int) ((total + COPY_CHUNK - 1) / COPY_CHUNK)];
+    long at = 0;
+    for (int i = 0; i < chunks.length; i++) {
+      chunks[i] = chunk(message, position, length, at);
+      at += chunks[i].remaining();
+    }
+    return chunks;
   }
 
   /**
-   * A copy of the frame of {@code message} from its byte {@code skip} on (the header's bytes
-   * count first), in chunks of at most {@link #COPY_CHUNK} bytes: a large message the channel
-   * could not take whole is not copied into one large array, which with G1 is a humongous
-   * allocation, and a garbage collection every message or two.
+   * A copy of the frame of {@code message} from its byte {@code at} on (the header's bytes count
+   * first), at most {@link #COPY_CHUNK} bytes long: a large message the channel could not take
+   * whole is not copied into one large array, which with G1 is a humongous allocation, and a
+   * garbage collection every message or two.
    */
-  private static ByteBuffer[] frameCopy(ByteBuffer message, int position, int length, long skip) {
-    long total = (long) HEADER_BYTES + length;
-    ByteBuffer[] chunks = new ByteBuffer[(int) ((total - skip + COPY_CHUNK - 1) / COPY_CHUNK)];
-    int i = 0;
-    for (long at = skip; at < total; ) {
-      ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(COPY_CHUNK, total - at));
-      for (; at < HEADER_BYTES && chunk.hasRemaining(); at++) {
-        chunk.put((byte) (length >>> (8 * (HEADER_BYTES - 1 - (int) at))));
-      }
-      int fromMessage = chunk.remaining();
-      chunk.put(chunk.position(), message, position + (int) (at - HEADER_BYTES), fromMessage);
-      at += fromMessage;
-      chunks[i++] = chunk.clear();
+  private static ByteBuffer chunk(ByteBuffer message, int position, int length, long at) {
+    ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(COPY_CHUNK, HEADER_BYTES + length - at));
+    for (; at < HEADER_BYTES && chunk.hasRemaining(); at++) {
+      chunk.put((byte) (length >>> (8 * (HEADER_BYTES - 1 - (int) at))));
     }
-    return chunks;
+    chunk.put(chunk.position(), message, position + (int) (at - HEADER_BYTES), chunk.remaining());
+    return chunk.clear();
   }
 }

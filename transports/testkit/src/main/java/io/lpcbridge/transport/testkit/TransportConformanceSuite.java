@@ -843,8 +843,10 @@ public abstract class TransportConformanceSuite {
     ExecutorService fallback = pool(2);
     ReadRole.stallForTests(TimeUnit.MICROSECONDS.toNanos(20), 0);
     resources.push(() -> ReadRole.stallForTests(0, 0));
+    Set<Thread> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     TestServer server =
         serve(conn -> new RecordingHandler(m -> {
+          readers.add(Thread.currentThread()); // each replacement reads on a new thread
           ByteBuffer copy = ByteBuffer.allocate(m.remaining()).put(m.duplicate()).flip();
           Runnable task = () -> {
             long end = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(100);
@@ -873,6 +875,8 @@ public abstract class TransportConformanceSuite {
       answered.add(NumberedMessage.decode(client.take(TIMEOUT)).sequence());
     }
     assertEquals(2 * n, answered.size(), "every message answered once");
+    // The stress must stress: readers replaced many times (68 to 123 here), not once or never.
+    assertTrue(readers.size() > 10, "reader threads were replaced again and again: " + readers.size() + " delivered");
     assertTrue(c.isOpen() && accepted.connection().isOpen(), "both ends still open");
     assertFalse(accepted.handler().isClosed() || client.isClosed(), "neither end saw a close");
     c.close();
