@@ -131,6 +131,14 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
     return this;
   }
 
+  /**
+   * Runs call callbacks (a stub's StreamObserver, a ClientCall.Listener) on {@code executor}.
+   * Without one, they run on the transport's reader thread that read the answer, where the
+   * transport has one (shm and the local IPC family), with the watchdog that replaces a reader
+   * thread stuck in a callback (waiting, or computing, for over a millisecond); elsewhere, and for
+   * {@code grpc} targets, on a shared cached thread pool (see {@code ReaderExecutor} and
+   * docs/wire-protocol.md §8). The blocking stub is unaffected: its caller receives the answer.
+   */
   @Override
   public BridgeChannelBuilder executor(Executor executor) {
     this.executor = executor;
@@ -250,10 +258,11 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     transportOptions.checkKnown(provider.name(), provider.supportedOptions());
-    Executor exec = executor != null ? executor : SharedResources.defaultExecutor();
     if (provider.capabilities().contains(Capability.NATIVE_RPC)) {
-      return buildNativeGrpc(target, exec);
+      return buildNativeGrpc(target, executor != null ? executor : SharedResources.defaultExecutor());
     }
+    // Callbacks run where the answer was read, as the server's handlers do (see executor()).
+    Executor exec = executor != null ? executor : SharedResources.callbackExecutor();
     String auth = authority != null ? authority : target.authority();
     List<ClientInterceptor> all = new ArrayList<>(interceptors);
     if (userAgent != null) {

@@ -419,15 +419,30 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
 
   @Override
   public void onMessage(ByteBuffer message) {
-    tracers.inboundMessage(inboundSeq++, message.remaining());
-    RespT response;
+    int size = message.remaining();
+    onHeldMessage(hold(message), size);
+  }
+
+  /** Parses the response where it lies; a failure is kept in its place, to act on in order. */
+  @Override
+  public Object hold(ByteBuffer message) {
     try {
-      response = method.parseResponse(new ByteBufferInputStream(message));
+      return method.parseResponse(new ByteBufferInputStream(message));
     } catch (RuntimeException e) {
+      return new ParseFailure(e);
+    }
+  }
+
+  @Override
+  public void onHeldMessage(Object held, int size) {
+    tracers.inboundMessage(inboundSeq++, size);
+    if (held instanceof ParseFailure(RuntimeException e)) {
       cancelInternal(
           Status.INTERNAL.withDescription("failed to parse the response of " + method.getFullMethodName() + ": " + e).withCause(e));
       return;
     }
+    @SuppressWarnings("unchecked")
+    RespT response = (RespT) held;
     callExecutor.execute(
         () -> {
           if (!closeDelivered) {
@@ -440,6 +455,9 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
           }
         });
   }
+
+  /** A response that did not parse, held in its place. */
+  private record ParseFailure(RuntimeException cause) {}
 
   @Override
   public void onTrailers(Status status, Metadata trailers) {

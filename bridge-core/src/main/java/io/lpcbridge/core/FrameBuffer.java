@@ -5,6 +5,8 @@ import static io.lpcbridge.core.FrameHeader.HEADER_LENGTH;
 import static io.lpcbridge.core.FrameHeader.LENGTH_OFFSET;
 import static io.lpcbridge.core.FrameHeader.TYPE_OFFSET;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -153,6 +155,32 @@ final class FrameBuffer {
 
   OutputStream outputStream() {
     return out;
+  }
+
+  /**
+   * Appends a stream that says it holds {@code expected} bytes, asking for all of them in one
+   * read into this buffer's array: grpc's protobuf stream then serializes its message straight
+   * into it, where draining would go through an intermediate buffer. Bytes the stream holds
+   * beyond {@code expected} are appended too, and fewer are fine.
+   */
+  void readFrom(InputStream in, int expected) throws IOException {
+    ensure(expected);
+    int at = buf.position();
+    int n = 0;
+    while (n < expected) {
+      int r = in.read(buf.array(), buf.arrayOffset() + at + n, expected - n);
+      if (r < 0) {
+        buf.position(at + n);
+        return;
+      }
+      n += r;
+    }
+    buf.position(at + n);
+    int more = in.read();
+    if (more >= 0) {
+      putByte(more);
+      in.transferTo(out);
+    }
   }
 
   /**

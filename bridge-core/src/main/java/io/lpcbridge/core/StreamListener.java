@@ -30,6 +30,28 @@ public interface StreamListener {
    */
   void onMessage(ByteBuffer message);
 
+  /**
+   * A message that arrived before the application asked for it: returns what the stream keeps in
+   * its place until then, and hands to {@link #onHeldMessage}. The call layers return the parsed
+   * message, so the bytes are read once, straight from the transport's buffer, and not copied
+   * first. Called on the reader thread, in order; the payload is valid only during the call. The
+   * default keeps a copy of the bytes.
+   */
+  default Object hold(ByteBuffer message) {
+    byte[] copy = new byte[message.remaining()];
+    message.get(message.position(), copy);
+    return copy;
+  }
+
+  /**
+   * Delivers a message {@link #hold} kept, now that the application asked for it.
+   *
+   * @param size the message's payload length in bytes
+   */
+  default void onHeldMessage(Object held, int size) {
+    onMessage(ByteBuffer.wrap((byte[]) held));
+  }
+
   /** The client sent its last message. Server streams only; after the last {@code onMessage}. */
   default void onHalfClose() {}
 

@@ -76,6 +76,12 @@ public final class WireSession implements MessageHandler {
   private volatile long lastReadNanos = System.nanoTime();
   private volatile boolean closeWhenIdle;
   private int highestStreamSeen; // reader thread only
+  /**
+   * The stream the last frame was for, so that a stream of messages skips the map: reader thread
+   * only (threads that read in turn hand over with happens-before), checked against {@link
+   * WireStream#isRemoved} so that it answers exactly as the map would.
+   */
+  private WireStream lastStream;
   private ScheduledFuture<?> handshakeTimer;
   private ScheduledFuture<?> keepAliveTimer;
 
@@ -213,6 +219,7 @@ public final class WireSession implements MessageHandler {
     stream.writeCallStart(start);
     streams.put(id, stream);
     if (state == State.CLOSED) {
+      stream.markRemoved();
       streams.remove(id);
       return null;
     }
@@ -241,6 +248,7 @@ public final class WireSession implements MessageHandler {
   }
 
   void remove(WireStream stream) {
+    stream.markRemoved();
     streams.remove(stream.id(), stream);
     if (streams.isEmpty() && (state == State.DRAINING || closeWhenIdle)) {
       connection.close();
@@ -551,7 +559,13 @@ public final class WireSession implements MessageHandler {
   }
 
   private WireStream stream(int id) {
-    return streams.get(id);
+    WireStream s = lastStream;
+    if (s != null && s.id() == id && !s.isRemoved()) {
+      return s;
+    }
+    s = streams.get(id);
+    lastStream = s;
+    return s;
   }
 
   private static void expectLength(byte type, ByteBuffer payload, int length) throws ProtocolException {
@@ -682,6 +696,7 @@ public final class WireSession implements MessageHandler {
     try {
       l = listener.onCallStart(stream, new CallStart(method, timeout, md.metadata(), md.authority()));
     } catch (RuntimeException e) {
+      stream.markRemoved();
       streams.remove(streamId);
       sendTrailersOnly(streamId, Status.INTERNAL.withDescription("server failed to start call " + method + ": " + e).withCause(e));
       return;

@@ -62,6 +62,8 @@ public final class WireStream {
   private final int id;
   private final boolean clientSide;
   private volatile StreamListener listener;
+  /** Set before the session drops the stream from its map. */
+  private volatile boolean removed;
 
   private final Object outLock = new Object();
   // Guarded by outLock.
@@ -79,8 +81,11 @@ public final class WireStream {
   /** The scope this stream's corked frames are listed in, to be flushed when it ends. */
   private Cork corkedIn;
 
+  /** A message that arrived before it was asked for: what the listener kept of it, and its size. */
+  private record Held(Object message, int size) {}
+
   // Guarded by this.
-  private final ArrayDeque<byte[]> inbound = new ArrayDeque<>(2);
+  private final ArrayDeque<Held> inbound = new ArrayDeque<>(2);
   private int demand;
   private boolean delivering;
   private Object end;
@@ -104,6 +109,14 @@ public final class WireStream {
 
   public WireSession session() {
     return session;
+  }
+
+  void markRemoved() {
+    removed = true;
+  }
+
+  boolean isRemoved() {
+    return removed;
   }
 
   /**
@@ -170,8 +183,9 @@ public final class WireStream {
       int transportMax = session.maxTransportMessage();
       int peerMax = session.peerMaxInboundMessageSize();
       FrameBuffer b = buffer();
+      int known = -1;
       if (payload instanceof KnownLength) {
-        int known = payload.available();
+        known = payload.available();
         checkSize(known, peerMax, transportMax);
         if (b.size() + FrameHeader.HEADER_LENGTH + known > transportMax) {
           flushLocked();
@@ -182,7 +196,9 @@ public final class WireStream {
       int start = b.size();
       b.beginFrame(FrameHeader.MESSAGE, (byte) 0, id);
       try {
-        if (payload instanceof Drainable d) {
+        if (known >= 0) {
+          b.readFrom(payload, known);
+        } else if (payload instanceof Drainable d) {
           d.drainTo(b.outputStream());
         } else {
           payload.transferTo(b.outputStream());
@@ -474,11 +490,32 @@ public final class WireStream {
         delivering = true;
         inline = true;
       } else {
-        byte[] copy = new byte[size];
-        payload.get(payload.position(), copy);
-        inbound.add(copy);
         inline = false;
       }
+    }
+    if (!inline && size >= 0) {
+      // Kept outside the lock (a parse may take a while); in order, since this reader thread alone
+      // adds messages. A request() meanwhile delivers what came before this one and stops.
+      Held held = new Held(listener.hold(payload), size);
+      boolean deliverNow;
+      synchronized (this) {
+        if (inDone) {
+          return;
+        }
+        if (!delivering && inbound.isEmpty() && demand > 0) {
+          demand--;
+          delivering = true;
+          deliverNow = true;
+        } else {
+          inbound.add(held);
+          deliverNow = false;
+        }
+      }
+      if (deliverNow) {
+        deliverHeld(held);
+        deliverLoop();
+      }
+      return;
     }
     if (size < 0) {
       session.streamError(
@@ -577,6 +614,16 @@ public final class WireStream {
   private void deliver(ByteBuffer message) {
     int size = message.remaining();
     listener.onMessage(message);
+    consumed(size);
+  }
+
+  private void deliverHeld(Held held) {
+    listener.onHeldMessage(held.message(), held.size());
+    consumed(held.size());
+  }
+
+  /** Credits the peer once half the window has been delivered. */
+  private void consumed(int size) {
     int update = 0;
     synchronized (this) {
       consumed += size;
@@ -593,7 +640,7 @@ public final class WireStream {
 
   private void deliverLoop() {
     while (true) {
-      byte[] message = null;
+      Held message = null;
       Object ending = null;
       synchronized (this) {
         if (terminated && end == null) {
@@ -615,7 +662,7 @@ public final class WireStream {
         }
       }
       if (message != null) {
-        deliver(ByteBuffer.wrap(message));
+        deliverHeld(message);
       } else if (ending == HALF_CLOSE) {
         listener.onHalfClose();
       } else {

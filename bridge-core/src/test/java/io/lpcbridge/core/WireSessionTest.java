@@ -48,6 +48,24 @@ class WireSessionTest {
       events.add("message:" + new String(b));
     }
 
+    /** What {@link #hold} kept, in the order it kept it: messages that came before request(). */
+    final List<String> held = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Object hold(ByteBuffer message) {
+      byte[] b = new byte[message.remaining()];
+      message.get(b);
+      String text = new String(b);
+      held.add(text);
+      return text;
+    }
+
+    @Override
+    public void onHeldMessage(Object message, int size) {
+      assertEquals(((String) message).length(), size);
+      events.add("message:" + message);
+    }
+
     @Override
     public void onHalfClose() {
       events.add("halfClose");
@@ -220,6 +238,35 @@ class WireSessionTest {
     String e = c.events.poll(10, TimeUnit.SECONDS);
     assertEquals("ready", e);
     assertTrue(s.isReady());
+  }
+
+  @Test
+  void messagesBeforeRequestAreKeptAsTheListenerHoldsThemAndDeliveredInOrder() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    s.flush();
+    Recorder srv = awaitServerStream();
+    for (String m : List.of("a", "bb", "ccc")) {
+      s.sendMessage(bytes(m), true);
+    }
+    // Held (the listener parses them) as they arrive, not when asked for.
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (srv.held.size() < 3 && System.nanoTime() < end) {
+      Thread.sleep(1);
+    }
+    assertEquals(List.of("a", "bb", "ccc"), srv.held);
+    assertTrue(srv.events.isEmpty(), "nothing delivered before request()");
+    srv.stream.request(2);
+    assertEquals("message:a", srv.next());
+    assertEquals("message:bb", srv.next());
+    assertNull(srv.events.poll(50, TimeUnit.MILLISECONDS), "a third message delivered for a request of two");
+    srv.stream.request(2);
+    assertEquals("message:ccc", srv.next());
+    // Asked for before it came: delivered in place, never held.
+    s.sendMessage(bytes("dddd"), true);
+    assertEquals("message:dddd", srv.next());
+    assertEquals(List.of("a", "bb", "ccc"), srv.held);
   }
 
   @Test

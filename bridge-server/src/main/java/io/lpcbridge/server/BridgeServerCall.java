@@ -195,19 +195,37 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
 
   @Override
   public void onMessage(ByteBuffer message) {
-    tracers.inboundMessage(inboundSeq++, message.remaining());
-    ReqT request;
+    int size = message.remaining();
+    onHeldMessage(hold(message), size);
+  }
+
+  /** Parses the request where it lies; a failure is kept in its place, to act on in order. */
+  @Override
+  public Object hold(ByteBuffer message) {
     try {
-      request = method.parseRequest(new ByteBufferInputStream(message));
+      return method.parseRequest(new ByteBufferInputStream(message));
     } catch (RuntimeException e) {
+      return new ParseFailure(e);
+    }
+  }
+
+  @Override
+  public void onHeldMessage(Object held, int size) {
+    tracers.inboundMessage(inboundSeq++, size);
+    if (held instanceof ParseFailure(RuntimeException e)) {
       abort(
           Status.INTERNAL
               .withDescription("failed to parse the request of " + method.getFullMethodName() + ": " + e.getMessage())
               .withCause(e));
       return;
     }
+    @SuppressWarnings("unchecked")
+    ReqT request = (ReqT) held;
     executor.execute(() -> callback(() -> appListener.onMessage(request)));
   }
+
+  /** A request that did not parse, held in its place. */
+  private record ParseFailure(RuntimeException cause) {}
 
   @Override
   public void onHalfClose() {

@@ -14,25 +14,30 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.lpcbridge.demo.v1.EchoGrpc;
 import io.lpcbridge.demo.v1.EchoRequest;
 import io.lpcbridge.demo.v1.EchoResponse;
 import io.lpcbridge.transport.Capability;
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
- * Where handlers run with the server's default executor ({@code ReaderExecutor}): on the
- * transport's reader thread where the transport has {@link Capability#INLINE_RECEIVE}, on the pool
- * elsewhere. Checked over every transport, together with what that must not cost: a handler that
- * blocks does not hold up other calls on its connection, and one that waits for its cancellation
- * sees it.
+ * Where handlers, and a client's callbacks, run with the default executors ({@code
+ * ReaderExecutor}): on the transport's reader thread where the transport has {@link
+ * Capability#INLINE_RECEIVE}, on the pool elsewhere. Checked over every transport, together with
+ * what that must not cost: a handler or a client callback that blocks does not hold up other calls
+ * on its connection, a client callback may make a blocking call on the same channel, and a handler
+ * that waits for its cancellation sees it.
  */
 class HandlerThreadsTest {
   static final List<String> SCHEMES = TestServers.SCHEMES;
@@ -104,11 +109,15 @@ class HandlerThreadsTest {
   @FieldSource("SCHEMES")
   void handlersRunOnTheReaderThreadWhereTheTransportHasOne(String scheme) throws Exception {
     ManagedChannel ch = servers.channel(scheme);
-    String thread = where(ch);
+    assertRanWhereExpected(scheme, "handler", where(ch));
+  }
+
+  /** On the reader thread where the transport has one, else on the default pool. */
+  private static void assertRanWhereExpected(String scheme, String what, String thread) throws IOException {
     if (servers.receivesInline(scheme)) {
-      assertTrue(thread.contains(" reader "), "handler ran on " + thread + ", not the transport's reader thread");
+      assertTrue(thread.contains(" reader "), what + " ran on " + thread + ", not the transport's reader thread");
     } else {
-      assertTrue(thread.startsWith("bridge-default-executor"), "handler ran on " + thread + ", not the default pool");
+      assertTrue(thread.startsWith("bridge-default-executor"), what + " ran on " + thread + ", not the default pool");
     }
   }
 
@@ -145,5 +154,68 @@ class HandlerThreadsTest {
     assertThrows(CancellationException.class, call::get);
     assertTrue(sawCancel.await(20, TimeUnit.SECONDS), "the handler saw its context cancelled");
     where(ch);
+  }
+
+  /** An async Where call whose onNext runs {@code onAnswer} on whatever thread delivers it. */
+  private static void whereAsync(ManagedChannel ch, Consumer<String> onAnswer, CompletableFuture<?> failure) {
+    ClientCalls.asyncUnaryCall(
+        ch.newCall(WHERE, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS)),
+        EchoRequest.getDefaultInstance(),
+        new StreamObserver<EchoResponse>() {
+          @Override
+          public void onNext(EchoResponse r) {
+            onAnswer.accept(Thread.currentThread().getName());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            failure.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  @ParameterizedTest
+  @FieldSource("SCHEMES")
+  void clientCallbacksRunOnTheReaderThreadWhereTheTransportHasOne(String scheme) throws Exception {
+    ManagedChannel ch = servers.channel(scheme);
+    CompletableFuture<String> thread = new CompletableFuture<>();
+    whereAsync(ch, thread::complete, thread);
+    assertRanWhereExpected(scheme, "client callback", thread.get(20, TimeUnit.SECONDS));
+  }
+
+  @ParameterizedTest
+  @FieldSource("SCHEMES")
+  void aBlockedClientCallbackDoesNotHoldUpOtherCallsOnItsConnection(String scheme) throws Exception {
+    ManagedChannel ch = servers.channel(scheme);
+    where(ch); // connected
+    CountDownLatch inCallback = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    CompletableFuture<String> blocked = new CompletableFuture<>();
+    whereAsync(ch, name -> {
+      inCallback.countDown();
+      blocked.complete(TestServers.await(letGo, 30) ? "released" : "not released");
+    }, blocked);
+    assertTrue(inCallback.await(20, TimeUnit.SECONDS), "the blocking callback started");
+    // Answers to these are read, and their futures completed, while that callback blocks.
+    for (int i = 0; i < 20; i++) {
+      ClientCalls.futureUnaryCall(ch.newCall(WHERE, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS)), EchoRequest.getDefaultInstance())
+          .get(20, TimeUnit.SECONDS);
+    }
+    assertFalse(blocked.isDone(), "the blocked callback is still blocked");
+    letGo.countDown();
+    assertEquals("released", blocked.get(20, TimeUnit.SECONDS));
+    where(ch);
+  }
+
+  @ParameterizedTest
+  @FieldSource("SCHEMES")
+  void aClientCallbackMayMakeABlockingCallOnTheSameChannel(String scheme) throws Exception {
+    ManagedChannel ch = servers.channel(scheme);
+    CompletableFuture<String> nested = new CompletableFuture<>();
+    whereAsync(ch, name -> nested.complete(where(ch)), nested);
+    assertFalse(nested.get(20, TimeUnit.SECONDS).isEmpty());
   }
 }
