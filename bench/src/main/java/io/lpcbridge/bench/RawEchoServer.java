@@ -3,22 +3,24 @@ package io.lpcbridge.bench;
 import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.MessageHandler;
 import java.nio.ByteBuffer;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayDeque;
 
 /**
  * The server end of the raw floor on one SPI connection ({@link RawProtocol}). Echoes are sent from
- * the transport's thread inside {@code onMessage}, with no hand-off; streams are written by a
- * thread of their own, which waits for {@code onWritable} when the transport pushes back.
+ * the transport's thread inside {@code onMessage}, with no hand-off. Streams are written from the
+ * transport's callbacks too: as much as the connection takes in {@code onMessage}, the rest from
+ * {@code onWritable} as it drains. A thread of their own would compete with the transport's reader
+ * thread for the server's vCPU (a spinning shm reader halved the floor's throughput), and the RPC
+ * layer above streams from the reader thread as well.
  */
 final class RawEchoServer implements MessageHandler {
   private final Connection connection;
   private final ByteBuffer reply = ByteBuffer.allocate(16);
-  private final Semaphore writable = new Semaphore(0);
-  private final LinkedBlockingQueue<int[]> streams = new LinkedBlockingQueue<>();
+  /** Streams asked for and not yet sent: {messages left, size}. Guarded by this. */
+  private final ArrayDeque<int[]> streams = new ArrayDeque<>();
+  /** Guarded by this. */
+  private ByteBuffer data = ByteBuffer.allocateDirect(16);
   private long received;
-  private Thread streamer;
   private volatile boolean closed;
 
   RawEchoServer(Connection connection) {
@@ -36,46 +38,40 @@ final class RawEchoServer implements MessageHandler {
         received = 0;
       }
       case RawProtocol.STREAM -> {
-        if (streamer == null) {
-          streamer = Thread.ofPlatform().daemon().name("bench-raw-streamer").start(this::streamLoop);
+        synchronized (this) {
+          streams.add(new int[] {message.getInt(p + 1), message.getInt(p + 5)});
         }
-        streams.add(new int[] {message.getInt(p + 1), message.getInt(p + 5)});
+        pump();
       }
       default -> throw new IllegalStateException("unknown raw operation " + message.get(p));
     }
   }
 
-  private void streamLoop() {
-    ByteBuffer buf = ByteBuffer.allocateDirect(16);
-    try {
-      while (!closed) {
-        int[] req = streams.poll(100, TimeUnit.MILLISECONDS);
-        if (req == null) {
-          continue;
-        }
-        if (buf.capacity() < req[1]) {
-          buf = ByteBuffer.allocateDirect(req[1]);
-        }
-        for (int i = 0; i < req[0] && !closed; i++) {
-          while (!connection.isWritable() && !closed) {
-            writable.tryAcquire(1, TimeUnit.MILLISECONDS);
-          }
-          connection.send(RawProtocol.data(buf, req[1]));
-        }
+  /** Sends what the streams asked for while the connection takes it; onWritable calls again. */
+  private synchronized void pump() {
+    int[] s;
+    while (!closed && (s = streams.peek()) != null) {
+      if (data.capacity() < s[1]) {
+        data = ByteBuffer.allocateDirect(s[1]);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      while (s[0] > 0) {
+        if (!connection.isWritable() || closed) {
+          return;
+        }
+        connection.send(RawProtocol.data(data, s[1]));
+        s[0]--;
+      }
+      streams.poll();
     }
   }
 
   @Override
   public void onWritable() {
-    writable.release();
+    pump();
   }
 
   @Override
   public void onClosed(Throwable cause) {
     closed = true;
-    writable.release();
   }
 }

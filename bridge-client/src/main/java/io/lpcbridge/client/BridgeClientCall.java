@@ -92,7 +92,9 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     this.transport = transport;
     this.authority = callOptions.getAuthority() != null ? callOptions.getAuthority() : authority;
     Executor e = callOptions.getExecutor() != null ? callOptions.getExecutor() : channelExecutor;
-    this.callExecutor = new SerializingExecutor(e);
+    // The blocking stub's executor is serial already: its one waiting thread runs what is queued,
+    // in order. Everything else runs one callback at a time through a SerializingExecutor.
+    this.callExecutor = waitsOnCallingThread(e) ? e : new SerializingExecutor(e);
     this.context = Context.current();
     this.unaryRequest = method.getType().clientSendsOneMessage();
     this.inlineReceive = method.getType() == MethodDescriptor.MethodType.UNARY && waitsOnCallingThread(callOptions.getExecutor());

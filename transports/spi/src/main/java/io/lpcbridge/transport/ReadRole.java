@@ -450,8 +450,11 @@ public final class ReadRole {
         lock.lock();
       }
       try {
+        // Untimed (a blocking stub's wait), the clock is not read per step: with a busy-spinning
+        // transport a step is a few loads, and in a VM reading the clock costs more than they do.
+        boolean timed = timeoutNanos != Long.MAX_VALUE;
         while (!(met = done.getAsBoolean()) && open.getAsBoolean()) {
-          long left = timeoutNanos - (System.nanoTime() - start);
+          long left = timed ? timeoutNanos - (System.nanoTime() - start) : Long.MAX_VALUE;
           if (left <= 0 || Thread.currentThread().isInterrupted()) {
             break; // an interrupt is the caller's to handle (the blocking stub cancels the call)
           }
