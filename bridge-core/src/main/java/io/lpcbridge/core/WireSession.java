@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * One transport {@link Connection} speaking the bridge wire protocol ({@code
@@ -66,6 +67,9 @@ public final class WireSession implements MessageHandler {
   private final AtomicLong nextPing = new AtomicLong(1);
   private final Map<Long, PendingPing> pings = new ConcurrentHashMap<>();
   private final AtomicBoolean closedNotified = new AtomicBoolean();
+  /** The reader's callbacks, made once: nothing is allocated to read a transport message. */
+  private final Consumer<ByteBuffer> readFrames = this::readFrames;
+  private final FrameVisitor frameVisitor = this::onFrame;
   private final ThreadLocal<FrameBuffer> scratch = ThreadLocal.withInitial(() -> new FrameBuffer(64));
 
   private volatile State state = State.HANDSHAKE;
@@ -417,14 +421,15 @@ public final class WireSession implements MessageHandler {
       return;
     }
     // Call events from one transport message reach each call's executor as one hand-off.
-    SerializingExecutor.batch(
-        () -> {
-          try {
-            FrameReader.read(message, this::onFrame);
-          } catch (ProtocolException e) {
-            protocolFailure(e.code(), e.getMessage());
-          }
-        });
+    SerializingExecutor.batch(readFrames, message);
+  }
+
+  private void readFrames(ByteBuffer message) {
+    try {
+      FrameReader.read(message, frameVisitor);
+    } catch (ProtocolException e) {
+      protocolFailure(e.code(), e.getMessage());
+    }
   }
 
   @Override
