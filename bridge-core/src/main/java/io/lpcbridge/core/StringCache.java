@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Decodes the strings a session sees again and again (method names, the authority) without a
@@ -31,39 +32,32 @@ final class StringCache {
    */
   String decode(ByteBuffer buf, int offset, int length) throws CharacterCodingException {
     if (length > MAX_CACHED_BYTES) {
-      return decodeStrictly(buf, offset, length);
+      return decodeStrictly(buf.slice(offset, length));
     }
+    // One bulk read: byte by byte, a buffer over shared memory checks its bounds and its mapping
+    // on every get, which cost more than the decoding saved.
+    byte[] bytes = new byte[length];
+    buf.get(offset, bytes);
     int hash = 1;
-    for (int i = 0; i < length; i++) {
-      hash = 31 * hash + buf.get(offset + i);
+    for (byte b : bytes) {
+      hash = 31 * hash + b;
     }
     int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
     Entry e = slots[slot];
-    if (e != null && e.hash == hash && e.bytes.length == length && sameBytes(e.bytes, buf, offset)) {
+    if (e != null && e.hash == hash && Arrays.equals(e.bytes, bytes)) {
       return e.value;
     }
-    String value = decodeStrictly(buf, offset, length);
-    byte[] bytes = new byte[length];
-    buf.get(offset, bytes);
+    String value = decodeStrictly(ByteBuffer.wrap(bytes));
     slots[slot] = new Entry(bytes, hash, value);
     return value;
   }
 
-  private static boolean sameBytes(byte[] bytes, ByteBuffer buf, int offset) {
-    for (int i = 0; i < bytes.length; i++) {
-      if (bytes[i] != buf.get(offset + i)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static String decodeStrictly(ByteBuffer buf, int offset, int length) throws CharacterCodingException {
+  private static String decodeStrictly(ByteBuffer bytes) throws CharacterCodingException {
     return StandardCharsets.UTF_8
         .newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT)
-        .decode(buf.slice(offset, length))
+        .decode(bytes)
         .toString();
   }
 }
