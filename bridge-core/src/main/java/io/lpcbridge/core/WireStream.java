@@ -55,6 +55,12 @@ public final class WireStream {
 
   private record Trailers(Status status, Metadata metadata) {}
 
+  /** An emptied frame buffer of a finished stream, for the thread's next one. */
+  private static final ThreadLocal<FrameBuffer> SPARE_BUFFER = new ThreadLocal<>();
+
+  /** Larger buffers are not kept for another stream. */
+  static final int SPARE_MAX_CAPACITY = 64 * 1024;
+
   /** A transport message held back for want of flow-control credit. */
   private record Blocked(ByteBuffer message, int cost) {}
 
@@ -267,6 +273,7 @@ public final class WireStream {
         b.frame(FrameHeader.HALF_CLOSE, (byte) 0, id);
       }
       flushLocked();
+      recycleBuffer();
     }
   }
 
@@ -287,6 +294,7 @@ public final class WireStream {
       MetadataCodec.encode(trailers, null, b.outputStream());
       b.endFrame();
       flushLocked();
+      recycleBuffer();
       finished = blocked == null || blocked.isEmpty();
     }
     synchronized (this) {
@@ -383,9 +391,27 @@ public final class WireStream {
 
   private FrameBuffer buffer() {
     if (out == null) {
-      out = new FrameBuffer();
+      FrameBuffer spare = SPARE_BUFFER.get();
+      if (spare != null) {
+        SPARE_BUFFER.set(null);
+        out = spare;
+      } else {
+        out = new FrameBuffer();
+      }
     }
     return out;
+  }
+
+  /**
+   * Once this side has sent its last frame: hands the emptied buffer to the thread's next stream,
+   * so that a thread answering call after call does not allocate one per call.
+   */
+  private void recycleBuffer() {
+    FrameBuffer b = out;
+    if (b != null && b.isEmpty() && b.capacity() <= SPARE_MAX_CAPACITY) {
+      out = null;
+      SPARE_BUFFER.set(b);
+    }
   }
 
   private void flushLocked() {
