@@ -42,6 +42,23 @@ final class MetadataCodec {
 
   static void encode(Metadata md, String authority, OutputStream out) {
     try {
+      if (md == null || md.keys().isEmpty()) {
+        // The usual call: no metadata, perhaps an authority. Written as the encoder would, without
+        // allocating one (and its buffer) for a handful of bytes on every call.
+        if (authority != null && !authority.isEmpty()) {
+          byte[] a = authority.getBytes(StandardCharsets.UTF_8);
+          out.write(AUTHORITY_TAG);
+          for (int n = a.length; ; n >>>= 7) {
+            if ((n & ~0x7F) == 0) {
+              out.write(n);
+              break;
+            }
+            out.write((n & 0x7F) | 0x80);
+          }
+          out.write(a);
+        }
+        return;
+      }
       CodedOutputStream cos = CodedOutputStream.newInstance(out, 256);
       if (md != null) {
         for (String key : md.keys()) {

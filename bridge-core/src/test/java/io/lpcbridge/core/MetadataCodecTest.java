@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Metadata;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +43,19 @@ class MetadataCodecTest {
     MetadataCodec.Decoded d = MetadataCodec.decode(ByteBuffer.allocate(0));
     assertTrue(d.metadata().keys().isEmpty());
     assertNull(d.authority());
+  }
+
+  @Test
+  void anAuthorityAloneIsEncodedAsProtobufWouldEncodeIt() throws Exception {
+    for (String authority : List.of("localhost", "h".repeat(127), "h".repeat(128), "é".repeat(9000), "kv.local:7000")) {
+      ByteArrayOutputStream reference = new ByteArrayOutputStream();
+      com.google.protobuf.CodedOutputStream cos = com.google.protobuf.CodedOutputStream.newInstance(reference);
+      cos.writeString(MetadataCodec.AUTHORITY, authority);
+      cos.flush();
+      ByteBuffer ours = encode(new Metadata(), authority);
+      assertArrayEquals(reference.toByteArray(), Arrays.copyOfRange(ours.array(), 0, ours.remaining()), authority.length() + " chars");
+      assertEquals(authority, MetadataCodec.decode(ours).authority());
+    }
   }
 
   @Test
