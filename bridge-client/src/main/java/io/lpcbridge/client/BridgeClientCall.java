@@ -9,9 +9,9 @@ import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.lpcbridge.core.ByteBufferInputStream;
 import io.lpcbridge.core.CallStart;
 import io.lpcbridge.core.MessageSizeException;
+import io.lpcbridge.core.ParseFailure;
 import io.lpcbridge.core.Cork;
 import io.lpcbridge.core.SerializingExecutor;
 import io.lpcbridge.core.SharedResources;
@@ -428,11 +428,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   /** Parses the response where it lies; a failure is kept in its place, to act on in order. */
   @Override
   public Object hold(ByteBuffer message) {
-    try {
-      return method.parseResponse(new ByteBufferInputStream(message));
-    } catch (RuntimeException e) {
-      return new ParseFailure(e);
-    }
+    return ParseFailure.parse(method.getResponseMarshaller(), message);
   }
 
   @Override
@@ -457,9 +453,6 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
           }
         });
   }
-
-  /** A response that did not parse, held in its place. */
-  private record ParseFailure(RuntimeException cause) {}
 
   @Override
   public void onTrailers(Status status, Metadata trailers) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 
 /**
  * Metadata on the wire: the cold tail of CALL_START, HEADERS and TRAILERS frames, encoded as the
@@ -42,26 +43,11 @@ final class MetadataCodec {
 
   static void encode(Metadata md, String authority, OutputStream out) {
     try {
-      if (md == null || md.keys().isEmpty()) {
-        // The usual call: no metadata, perhaps an authority. Written as the encoder would, without
-        // allocating one (and its buffer) for a handful of bytes on every call.
-        if (authority != null && !authority.isEmpty()) {
-          byte[] a = authority.getBytes(StandardCharsets.UTF_8);
-          out.write(AUTHORITY_TAG);
-          for (int n = a.length; ; n >>>= 7) {
-            if ((n & ~0x7F) == 0) {
-              out.write(n);
-              break;
-            }
-            out.write((n & 0x7F) | 0x80);
-          }
-          out.write(a);
-        }
-        return;
-      }
-      CodedOutputStream cos = CodedOutputStream.newInstance(out, 256);
-      if (md != null) {
-        for (String key : md.keys()) {
+      Set<String> keys = md == null ? Set.of() : md.keys();
+      // The usual call has no entries: no protobuf encoder (and its buffer) is made for it.
+      if (!keys.isEmpty()) {
+        CodedOutputStream cos = CodedOutputStream.newInstance(out, 256);
+        for (String key : keys) {
           if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
             Iterable<byte[]> values = md.getAll(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER));
             if (values != null) {
@@ -78,11 +64,21 @@ final class MetadataCodec {
             }
           }
         }
+        cos.flush();
       }
       if (authority != null && !authority.isEmpty()) {
-        cos.writeString(AUTHORITY, authority);
+        // Field 2 as protobuf writes a string: tag, varint length, UTF-8 bytes.
+        byte[] a = authority.getBytes(StandardCharsets.UTF_8);
+        out.write(AUTHORITY_TAG);
+        for (int n = a.length; ; n >>>= 7) {
+          if ((n & ~0x7F) == 0) {
+            out.write(n);
+            break;
+          }
+          out.write((n & 0x7F) | 0x80);
+        }
+        out.write(a);
       }
-      cos.flush();
     } catch (IOException e) {
       throw new IllegalStateException("cannot happen: writing to memory", e);
     }

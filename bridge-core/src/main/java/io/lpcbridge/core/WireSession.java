@@ -223,8 +223,7 @@ public final class WireSession implements MessageHandler {
     stream.writeCallStart(start);
     streams.put(id, stream);
     if (state == State.CLOSED) {
-      stream.markRemoved();
-      streams.remove(id);
+      unmap(stream);
       return null;
     }
     return stream;
@@ -252,11 +251,16 @@ public final class WireSession implements MessageHandler {
   }
 
   void remove(WireStream stream) {
-    stream.markRemoved();
-    streams.remove(stream.id(), stream);
+    unmap(stream);
     if (streams.isEmpty() && (state == State.DRAINING || closeWhenIdle)) {
       connection.close();
     }
+  }
+
+  /** Drops {@code stream} from the map, marked first so that the reader's cached lookup agrees. */
+  private void unmap(WireStream stream) {
+    stream.markRemoved();
+    streams.remove(stream.id(), stream);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -701,8 +705,7 @@ public final class WireSession implements MessageHandler {
     try {
       l = listener.onCallStart(stream, new CallStart(method, timeout, md.metadata(), md.authority()));
     } catch (RuntimeException e) {
-      stream.markRemoved();
-      streams.remove(streamId);
+      unmap(stream);
       sendTrailersOnly(streamId, Status.INTERNAL.withDescription("server failed to start call " + method + ": " + e).withCause(e));
       return;
     }

@@ -502,48 +502,19 @@ public final class WireStream {
   /** Reader thread: a MESSAGE payload. Delivered in place when the application is waiting for it. */
   void inboundMessage(ByteBuffer payload) {
     int size = payload.remaining();
-    boolean inline;
+    boolean overrun;
+    boolean inline = false;
     synchronized (this) {
       if (inDone) {
         return;
       }
       unacked += size;
-      if (unacked > (long) session.options().initialWindow() + session.options().maxInboundMessageSize()) {
-        inline = false;
-        size = -1;
-      } else if (!delivering && inbound.isEmpty() && demand > 0) {
-        demand--;
-        delivering = true;
-        inline = true;
-      } else {
-        inline = false;
+      overrun = unacked > (long) session.options().initialWindow() + session.options().maxInboundMessageSize();
+      if (!overrun) {
+        inline = takeDemandLocked();
       }
     }
-    if (!inline && size >= 0) {
-      // Kept outside the lock (a parse may take a while); in order, since this reader thread alone
-      // adds messages. A request() meanwhile delivers what came before this one and stops.
-      Held held = new Held(listener.hold(payload), size);
-      boolean deliverNow;
-      synchronized (this) {
-        if (inDone) {
-          return;
-        }
-        if (!delivering && inbound.isEmpty() && demand > 0) {
-          demand--;
-          delivering = true;
-          deliverNow = true;
-        } else {
-          inbound.add(held);
-          deliverNow = false;
-        }
-      }
-      if (deliverNow) {
-        deliverHeld(held);
-        deliverLoop();
-      }
-      return;
-    }
-    if (size < 0) {
+    if (overrun) {
       session.streamError(
           this,
           Status.RESOURCE_EXHAUSTED.withDescription(
@@ -553,7 +524,35 @@ public final class WireStream {
     if (inline) {
       deliver(payload);
       deliverLoop();
+      return;
     }
+    // Not asked for yet: the listener keeps it (parses it) outside the lock, since that may take a
+    // while. Order holds: this reader thread alone adds messages, and a request() meanwhile
+    // delivers what came before this one and stops, so the demand is taken again here.
+    Held held = new Held(listener.hold(payload), size);
+    synchronized (this) {
+      if (inDone) {
+        return;
+      }
+      inline = takeDemandLocked();
+      if (!inline) {
+        inbound.add(held);
+      }
+    }
+    if (inline) {
+      deliverHeld(held);
+      deliverLoop();
+    }
+  }
+
+  /** Whether the next message may be delivered now by the caller, who then delivers; holds this. */
+  private boolean takeDemandLocked() {
+    if (delivering || !inbound.isEmpty() || demand <= 0) {
+      return false;
+    }
+    demand--;
+    delivering = true;
+    return true;
   }
 
   /** Reader thread: response headers. */

@@ -8,8 +8,8 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
 import io.lpcbridge.core.Cork;
-import io.lpcbridge.core.ByteBufferInputStream;
 import io.lpcbridge.core.MessageSizeException;
+import io.lpcbridge.core.ParseFailure;
 import io.lpcbridge.core.StreamListener;
 import io.lpcbridge.core.WireStream;
 import java.io.IOException;
@@ -202,11 +202,7 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
   /** Parses the request where it lies; a failure is kept in its place, to act on in order. */
   @Override
   public Object hold(ByteBuffer message) {
-    try {
-      return method.parseRequest(new ByteBufferInputStream(message));
-    } catch (RuntimeException e) {
-      return new ParseFailure(e);
-    }
+    return ParseFailure.parse(method.getRequestMarshaller(), message);
   }
 
   @Override
@@ -223,9 +219,6 @@ final class BridgeServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> implem
     ReqT request = (ReqT) held;
     executor.execute(() -> callback(() -> appListener.onMessage(request)));
   }
-
-  /** A request that did not parse, held in its place. */
-  private record ParseFailure(RuntimeException cause) {}
 
   @Override
   public void onHalfClose() {

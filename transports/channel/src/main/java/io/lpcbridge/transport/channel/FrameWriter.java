@@ -6,6 +6,7 @@ import io.lpcbridge.transport.WriteWatermark;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -182,7 +183,7 @@ final class FrameWriter {
 
   private void moveIncoming() {
     for (ByteBuffer[] frame; (frame = incoming.poll()) != null; ) {
-      java.util.Collections.addAll(outbound, frame);
+      Collections.addAll(outbound, frame);
     }
   }
 
