@@ -6,8 +6,12 @@ import java.util.List;
 
 /** Command lines for the benchmark's child JVMs: this JVM's java, class path and bridge.* properties. */
 final class Jvm {
-  /** The same flags on both sides, so neither process is favoured by its heap or collector. */
-  static final List<String> FLAGS = List.of("--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx1g", "-XX:+UseG1GC");
+  /**
+   * The same flags on both sides, so neither process is favoured by its heap or collector. The heap
+   * is pre-touched so that a window measures a process in its steady state, not the page faults of
+   * a fresh JVM's first pass over eden (docs/bench/methodology.md, "Why -XX:+AlwaysPreTouch").
+   */
+  static final List<String> FLAGS = List.of("--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx1g", "-XX:+UseG1GC", "-XX:+AlwaysPreTouch");
 
   private Jvm() {}
 
