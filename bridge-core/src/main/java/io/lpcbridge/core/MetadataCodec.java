@@ -68,7 +68,7 @@ final class MetadataCodec {
       }
       if (authority != null && !authority.isEmpty()) {
         // Field 2 as protobuf writes a string: tag, varint length, UTF-8 bytes.
-        byte[] a = authority.getBytes(StandardCharsets.UTF_8);
+        byte[] a = StringCache.utf8(authority);
         out.write(AUTHORITY_TAG);
         for (int n = a.length; ; n >>>= 7) {
           if ((n & ~0x7F) == 0) {

@@ -9,7 +9,8 @@ import java.util.Arrays;
 /**
  * Decodes the strings a session sees again and again (method names, the authority) without a
  * decoder, a char buffer and a new String per call: a small direct-mapped cache from their UTF-8
- * bytes to the String decoded, strictly, the first time.
+ * bytes to the String decoded, strictly, the first time; and, process-wide, encodes them the other
+ * way without a new array per call ({@link #utf8}).
  *
  * <p>Entries are immutable and replaced whole, so readers racing a writer see an old entry or a new
  * one, either of which is correct for the bytes it holds; no lock is needed.
@@ -23,6 +24,30 @@ final class StringCache {
   private record Entry(byte[] bytes, int hash, String value) {}
 
   private final Entry[] slots = new Entry[SLOTS];
+
+  private record Encoded(String value, byte[] bytes) {}
+
+  /** The encoding direction, shared by every session of the process (method names, authorities). */
+  private static final Encoded[] ENCODED = new Encoded[SLOTS];
+
+  /**
+   * The UTF-8 bytes of {@code s}, from a small process-wide cache: a client sends the same method
+   * names and authority on every call, and encoding them cost an array and a pass over the
+   * characters each time. The array returned may be shared: callers read it and never change it.
+   */
+  static byte[] utf8(String s) {
+    int hash = s.hashCode();
+    int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
+    Encoded e = ENCODED[slot];
+    if (e != null && (e.value == s || e.value.equals(s))) {
+      return e.bytes;
+    }
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= MAX_CACHED_BYTES) {
+      ENCODED[slot] = new Encoded(s, bytes);
+    }
+    return bytes;
+  }
 
   /**
    * The string whose UTF-8 bytes are {@code length} bytes of {@code buf} at absolute {@code

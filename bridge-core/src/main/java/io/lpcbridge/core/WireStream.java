@@ -150,7 +150,7 @@ public final class WireStream {
       FrameBuffer b = buffer();
       b.beginFrame(FrameHeader.CALL_START, (byte) 0, id);
       b.putLong(start.timeoutNanos());
-      byte[] method = start.method().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] method = StringCache.utf8(start.method());
       b.putShort(method.length).put(method);
       MetadataCodec.encode(start.headers(), start.authority(), b.outputStream());
       b.endFrame();

@@ -1,7 +1,9 @@
 package io.lpcbridge.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -85,5 +87,24 @@ class StringCacheTest {
     assertEquals("kv.example:443", both.authority());
     assertEquals("t1", both.metadata().get(Metadata.Key.of("x-trace", Metadata.ASCII_STRING_MARSHALLER)));
     assertNull(MetadataCodec.decode(ByteBuffer.allocate(0), cache).authority());
+  }
+
+  @Test
+  void encodingGivesEachStringsOwnBytesAndReusesThemForTheSameString() {
+    String method = "demo.v1.Echo/Say ✓";
+    byte[] first = StringCache.utf8(method);
+    assertArrayEquals(method.getBytes(StandardCharsets.UTF_8), first);
+    assertSame(first, StringCache.utf8(method));
+    // An equal string that is another instance finds the same entry.
+    assertSame(first, StringCache.utf8(new String(method.toCharArray())));
+    // More strings than slots: a collision replaces the entry, never answers with another's bytes.
+    for (int i = 0; i < 1000; i++) {
+      String s = "pkg.Service/Method" + i;
+      assertArrayEquals(s.getBytes(StandardCharsets.UTF_8), StringCache.utf8(s), s);
+    }
+    assertArrayEquals(method.getBytes(StandardCharsets.UTF_8), StringCache.utf8(method));
+    String longName = "x".repeat(StringCache.MAX_CACHED_BYTES + 1);
+    assertArrayEquals(longName.getBytes(StandardCharsets.UTF_8), StringCache.utf8(longName));
+    assertNotSame(StringCache.utf8(longName), StringCache.utf8(longName), "long strings are encoded each time, not kept");
   }
 }

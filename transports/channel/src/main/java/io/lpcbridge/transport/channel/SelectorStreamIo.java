@@ -115,6 +115,12 @@ final class SelectorStreamIo implements StreamIo {
 
   @Override
   public int await(boolean read, boolean write, long timeoutMillis) throws IOException {
+    if (!inKey.isValid() || !outKey.isValid()) {
+      // junixsocket cancels the key of a descriptor that polled POLLHUP or POLLERR, and a cancelled
+      // key is never selected again: waiting would block forever with the end of the stream (or
+      // the error) still unread. Say ready; the next read or write reports what happened.
+      return (read ? READABLE : 0) | (write ? WRITABLE : 0);
+    }
     int readOps = read ? SelectionKey.OP_READ : 0;
     int writeOps = write ? SelectionKey.OP_WRITE : 0;
     if (inKey == outKey) {

@@ -74,6 +74,11 @@ final class StreamConnection implements Connection {
   private final ReadRole role = new ReadRole();
   /** Thrown by the handler on an inline receiver: fails the connection through the reader. */
   private volatile Throwable inlineFailure;
+  /**
+   * The last read took less than it had room for, so the kernel had nothing more at that moment:
+   * the next step waits before it reads. Used by the holder of the read role only.
+   */
+  private boolean drained;
 
   StreamConnection(
       StreamIo io,
@@ -242,8 +247,21 @@ final class StreamConnection implements Connection {
    * @return -1 at the end of the stream, otherwise 0
    */
   private int step(MessageHandler h, long timeoutMillis) throws IOException {
-    int n = io.read(decoder.readBuffer());
+    if (drained) {
+      // A read now would almost always find nothing (one more system call per message, and with
+      // junixsocket two: it asks the descriptor's flags after EAGAIN). Wait first; poll is
+      // level-triggered, so what arrived since the last read wakes it at once.
+      drained = false;
+      if ((io.await(true, writer.isBlocked(), timeoutMillis) & StreamIo.WRITABLE) != 0) {
+        writer.flushFromReader();
+      }
+      return 0;
+    }
+    ByteBuffer into = decoder.readBuffer();
+    int room = into.remaining();
+    int n = io.read(into);
     if (n > 0) {
+      drained = n < room;
       decoder.deliver(h);
       if (writer.isBlocked()) {
         // A busy reader would not reach await(): give the stalled output a chance here.

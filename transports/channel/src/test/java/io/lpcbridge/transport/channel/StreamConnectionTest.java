@@ -24,8 +24,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -381,5 +384,88 @@ class StreamConnectionTest {
     byte[] r = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, r, a.length, b.length);
     return r;
+  }
+  /** Counts the reads that found nothing: each one is a system call that bought nothing. */
+  private static final class CountingIo implements StreamIo {
+    private final StreamIo delegate;
+    final AtomicInteger emptyReads = new AtomicInteger();
+
+    CountingIo(StreamIo delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      int n = delegate.read(dst);
+      if (n == 0) {
+        emptyReads.incrementAndGet();
+      }
+      return n;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+      return delegate.write(srcs, offset, length);
+    }
+
+    @Override
+    public int await(boolean read, boolean write, long timeoutMillis) throws IOException {
+      return delegate.await(read, write, timeoutMillis);
+    }
+
+    @Override
+    public void wakeup() {
+      delegate.wakeup();
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+      delegate.shutdownOutput();
+    }
+
+    @Override
+    public void close() throws IOException {
+      delegate.close();
+    }
+  }
+
+  @Test
+  void afterAReadThatEmptiedTheSocketTheReaderWaitsInsteadOfReadingNothing() throws Exception {
+    SocketPair sockets = SocketPair.open();
+    toClose.add(sockets);
+    CountingIo io = new CountingIo(new SelectorStreamIo(sockets.a(), sockets.a(), true));
+    Connection a =
+        new StreamConnection(io, TransportOptions.defaults(), 64 * 1024, "test", "local", "remote", Set.of(), Optional.empty());
+    toClose.add(a::close);
+    Connection b = connection(sockets.b(), true, TransportOptions.defaults());
+    Semaphore answers = new Semaphore(0);
+    a.start(
+        new MessageHandler() {
+          @Override
+          public void onMessage(ByteBuffer message) {
+            answers.release();
+          }
+
+          @Override
+          public void onClosed(Throwable cause) {}
+        });
+    b.start(
+        new MessageHandler() {
+          @Override
+          public void onMessage(ByteBuffer message) {
+            b.send(ByteBuffer.allocate(message.remaining()).put(message).flip());
+          }
+
+          @Override
+          public void onClosed(Throwable cause) {}
+        });
+    int rounds = 500;
+    for (int i = 0; i < rounds; i++) {
+      assertTrue(a.send(ByteBuffer.wrap(payload(64, i))));
+      assertTrue(answers.tryAcquire(10, TimeUnit.SECONDS), "answer " + i);
+    }
+    // Each answer is one short read; reading again straight after it would find nothing, once per
+    // answer. Waiting first leaves only reads after a wake-up that was not for input.
+    assertTrue(io.emptyReads.get() < rounds / 10, io.emptyReads.get() + " empty reads for " + rounds + " answers");
   }
 }
