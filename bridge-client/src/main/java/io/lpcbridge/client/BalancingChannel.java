@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>{@code pick_first}: every call goes to the first host, in the order given, that is usable;
- *       the next one takes over when it fails.
+ *       the next one takes over when it fails. A host's first connection attempt is waited for, as
+ *       grpc-java's pick_first tries addresses in order: a later host that happens to connect
+ *       first does not take the calls meant for an earlier one that is still connecting.
  *   <li>{@code round_robin}: calls rotate over the usable hosts.
  * </ul>
  *
@@ -59,6 +61,8 @@ final class BalancingChannel extends ManagedChannel {
     final Target target;
     final ManagedChannel channel;
     volatile boolean healthy = true;
+    /** Its first connection attempt has ended (READY or TRANSIENT_FAILURE seen). */
+    volatile boolean settled;
     ScheduledFuture<?> checker;
 
     Backend(Target target, ManagedChannel channel) {
@@ -81,6 +85,7 @@ final class BalancingChannel extends ManagedChannel {
     for (Backend b : backends) {
       // Connect everywhere at once, so states say which hosts are up before calls need them.
       b.channel.getState(true);
+      watchUntilSettled(b);
       if (health != null) {
         b.checker =
             SharedResources.timer()
@@ -108,14 +113,27 @@ final class BalancingChannel extends ManagedChannel {
         Runnable::run);
   }
 
-  /** 2: ready and healthy; 1: healthy and connecting or idle; 0: failing or unhealthy. */
-  private static int rank(Backend b) {
+  /** Marks {@code b} settled once its channel has been READY or TRANSIENT_FAILURE. */
+  private static void watchUntilSettled(Backend b) {
+    ConnectivityState s = b.channel.getState(false);
+    if (s == ConnectivityState.READY || s == ConnectivityState.TRANSIENT_FAILURE || s == ConnectivityState.SHUTDOWN) {
+      b.settled = true;
+      return;
+    }
+    b.channel.notifyWhenStateChanged(s, () -> watchUntilSettled(b));
+  }
+
+  /**
+   * 2: ready and healthy (for pick_first, also a healthy host still on its first connection
+   * attempt, which is waited for); 1: healthy and connecting or idle; 0: failing or unhealthy.
+   */
+  private int rank(Backend b) {
     if (!b.healthy) {
       return 0;
     }
     return switch (b.channel.getState(false)) {
       case READY -> 2;
-      case IDLE, CONNECTING -> 1;
+      case IDLE, CONNECTING -> policy == Policy.PICK_FIRST && !b.settled ? 2 : 1;
       case TRANSIENT_FAILURE, SHUTDOWN -> 0;
     };
   }
