@@ -38,6 +38,7 @@ public final class BenchClient {
     Map<String, Driver> drivers = new HashMap<>();
     Map<String, String> broken = new HashMap<>();
     java.util.Set<String> warmed = new java.util.HashSet<>();
+    java.util.Set<Kind> warmedBaseline = java.util.EnumSet.noneOf(Kind.class);
     Map<String, Control.Client> peerControls = new HashMap<>();
     try (Control.Client control = Control.Client.connect(Path.of(plan.control()), Duration.ofSeconds(60))) {
       int i = 0;
@@ -81,9 +82,15 @@ public final class BenchClient {
             rate = closed * s.rateFraction();
           }
           // The first scenario of a call kind on an endpoint runs its code paths cold on both sides:
-          // it warms up longer, and on until the load is steady (see warmUntilSteady).
-          boolean cold = warmed.add(e.id() + "|" + s.kind());
-          long warmup = cold ? Math.max(s.warmupMillis(), plan.firstWarmupMillis()) : s.warmupMillis();
+          // it warms up longer (see Warmup). With a bounded (quick) warm-up, stock gRPC, the
+          // heaviest stack and the one every row is compared with, warms up longer on its first
+          // endpoint for each call kind: a cold baseline would flatter the bridge.
+          Warmup policy = null;
+          if (warmed.add(e.id() + "|" + s.kind())) {
+            boolean baseline = plan.warmup().bounded() && e.stack() == Stack.GRPC && warmedBaseline.add(s.kind());
+            policy = baseline ? Warmup.quickBaseline(s.warmupMillis()) : plan.warmup();
+          }
+          long warmup = policy != null ? Math.max(s.warmupMillis(), policy.firstMillis()) : s.warmupMillis();
           Control.Client serverControl = control;
           if (e.control() != null) {
             // A spawned peer: it exists once the driver has connected; its stats are its own.
@@ -93,7 +100,7 @@ public final class BenchClient {
               peerControls.put(e.id(), serverControl);
             }
           }
-          row = measure(plan, e, s, d, rate, serverControl, warmup, cold);
+          row = measure(plan, e, s, d, rate, serverControl, warmup, policy);
           if (s.mode() == Mode.CLOSED && s.concurrency() == 1 && row.ok()) {
             closedRates.put(e.id() + "|" + s.kind() + "|" + s.size(), row.opsPerSec());
           }
@@ -139,14 +146,14 @@ public final class BenchClient {
   }
 
   private static Row measure(
-      ClientPlan plan, Endpoint e, Scenario s, Driver d, double rate, Control.Client control, long warmupMillis, boolean cold)
+      ClientPlan plan, Endpoint e, Scenario s, Driver d, double rate, Control.Client control, long warmupMillis, Warmup cold)
       throws Exception {
     Window w = new Window();
     d.start(s, w, rate);
     try {
       pause(w, warmupMillis);
-      if (cold) {
-        warmUntilSteady(w, control);
+      if (cold != null) {
+        warmUntilSteady(w, control, cold);
       }
       ProcessStats c0 = ProcessStats.self();
       ProcessStats s0 = control.stats();
@@ -198,38 +205,21 @@ public final class BenchClient {
     }
   }
 
-  /** Warm-up operations after which the JIT has compiled a call path (C2 compiles after about 10,000 invocations). */
-  static final long STEADY_MIN_OPS = 20_000;
-  static final long STEADY_SLICE_MILLIS = 500;
-  static final long STEADY_MAX_MILLIS = 20_000;
-
-  /** JIT compile time, client and server together, below which a slice counts as quiet. */
-  static final long JIT_QUIET_MILLIS = 10;
-
-  /**
-   * Goes on warming up in slices until at least {@link #STEADY_MIN_OPS} operations have completed,
-   * two successive slices completed within 10% of each other, and the JIT compilers of both
-   * processes spent at most {@link #JIT_QUIET_MILLIS} in the last slice; or until {@link
-   * #STEADY_MAX_MILLIS} passed. A time-only warm-up favours the lightest stack: a heavier one
-   * (stock gRPC here) is still being compiled, and so measured slow, when the window opens. The
-   * rate alone is not enough either: on code compiled by C1 it can hold steady for seconds before
-   * C2 takes over (server-streaming measured first on an endpoint ran at 36,950-84,330 msg/s over
-   * bridge/tcp in 9 runs of 10, and at 433,800-557,000 in 4 runs of 4 with this wait).
-   */
-  private static void warmUntilSteady(Window w, Control.Client server) throws InterruptedException {
-    long end = System.nanoTime() + STEADY_MAX_MILLIS * 1_000_000;
+  /** Goes on warming up as {@code policy} says (see {@link Warmup}). */
+  private static void warmUntilSteady(Window w, Control.Client server, Warmup policy) throws InterruptedException {
+    long end = System.nanoTime() + policy.maxMillis() * 1_000_000;
     long last = w.warmOps();
     long previousSlice = -1;
     long lastCompile = compileMillis(server);
     while (w.failure() == null && System.nanoTime() < end) {
-      pause(w, STEADY_SLICE_MILLIS);
+      pause(w, policy.sliceMillis());
       long now = w.warmOps();
       long slice = now - last;
       last = now;
       long compile = compileMillis(server);
-      boolean jitQuiet = compile < 0 || lastCompile < 0 || compile - lastCompile <= JIT_QUIET_MILLIS;
+      boolean jitQuiet = compile < 0 || lastCompile < 0 || compile - lastCompile <= policy.jitQuietMillis();
       lastCompile = compile;
-      if (now >= STEADY_MIN_OPS && previousSlice > 0 && Math.abs(slice - previousSlice) <= 0.1 * previousSlice && jitQuiet) {
+      if (now >= policy.minOps() && previousSlice > 0 && Math.abs(slice - previousSlice) <= 0.1 * previousSlice && jitQuiet) {
         return;
       }
       previousSlice = slice;

@@ -52,7 +52,7 @@ final class RunOnce {
    * @throws IOException when a process cannot be started or dies; the message has the end of its log
    */
   static List<Row> run(
-      int run, Placement placement, List<Endpoint> endpoints, List<Scenario> scenarios, long firstWarmupMillis, boolean directExecutor,
+      int run, Placement placement, List<Endpoint> endpoints, List<Scenario> scenarios, Warmup warmup, boolean directExecutor,
       Path dir, Listener listener)
       throws IOException, InterruptedException {
     Path control = dir.resolve("control-" + run + "-" + placement.name() + ".sock");
@@ -97,7 +97,7 @@ final class RunOnce {
         }
       }
       List<Scenario> planned = notInjected == null ? scenarios : scenarios.stream().filter(s -> !lossPorts.containsKey(s.endpoint())).toList();
-      ClientPlan plan = new ClientPlan(run, placement.label(), control.toString(), firstWarmupMillis, resolved, planned);
+      ClientPlan plan = new ClientPlan(run, placement.label(), control.toString(), warmup, resolved, planned);
       List<Row> unmeasured = new ArrayList<>();
       if (notInjected != null) {
         for (Scenario s : scenarios) {

@@ -27,12 +27,11 @@ import picocli.CommandLine;
 class BenchQuickSmokeTest {
 
   /**
-   * Longer than the build's 120 s default: each of the 8 endpoints warms up each call kind until its
-   * rate is steady and its JIT is quiet, which took 111 s and 125 s in two runs on 2026-11-25 on a
-   * loaded 2-vCPU machine (it had passed under 120 s before).
+   * Well above what it takes: 8 endpoints with bounded warm-ups, except stock gRPC's first one of
+   * each call kind (up to 5 s); about 30 s on a quiet 2-vCPU machine.
    */
   @Test
-  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void quickRunPrintsTheTablesAndGoalsAndWritesEveryReport() throws Exception {
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "bench-smoke");
     io.lpcbridge.cli.CliSupport.deleteTree(dir);
@@ -41,14 +40,14 @@ class BenchQuickSmokeTest {
     CommandLine cl = new CommandLine(new BenchCommand());
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute("--quick", "--transports", "tcp,unix", "--warmup", "150ms", "--duration", "250ms", "--out", dir.toString());
+    int code = cl.execute("--quick", "--transports", "tcp,unix", "--out", dir.toString());
     String printed = out.toString();
     assertEquals(0, code, "exit status; stderr:\n" + err + "\nstdout:\n" + printed);
 
     assertTrue(printed.contains("Unary Echo/Say, 64 B each way"), printed);
     assertTrue(printed.contains("P50 µs") && printed.contains("HOPS") && printed.contains("X FLOOR"), printed);
     assertTrue(printed.contains("Server-streaming Echo/Expand, 1 KiB"), printed);
-    assertTrue(printed.contains("Goals (median over runs"), printed);
+    assertTrue(printed.contains("Goals (median over runs") && printed.contains("indicative only"), printed);
     for (String goal : List.of("thread hops bridge/unix", "RPC overhead bridge/tcp", "bridge/unix p50 >= 2.0x", "bridge/tcp p50 >= 1.3x",
         "bridge/shm", "server-stream 1 KiB over bridge/unix")) {
       assertTrue(printed.contains(goal), "goal '" + goal + "' missing:\n" + printed);

@@ -47,10 +47,34 @@ class BenchSettingsTest {
   }
 
   @Test
-  void quickMeasuresTheGoalCellsInOneRun() {
+  void quickMeasuresTheGoalCellsInOneRunWithBoundedWarmUps() {
     BenchCommand.Settings s = settings("--quick");
     assertEquals(List.of(UNARY_64, STREAM_1K), s.cells());
     assertEquals(1, s.runs());
+    assertEquals(List.of(), s.idles());
+    assertTrue(s.warmup().bounded());
+    assertTrue(s.warmup().maxMillis() <= 1_000, "a quick warm-up is bounded to about a second: " + s.warmup());
+    assertTrue(Warmup.quickBaseline(s.warmupMillis()).maxMillis() <= 5_000);
+  }
+
+  @Test
+  void goalsMeasureTheGoalCellsThreeTimesUntilSteady() {
+    BenchCommand.Settings s = settings("--goals");
+    assertEquals(List.of(UNARY_64, STREAM_1K), s.cells());
+    assertEquals(3, s.runs());
+    assertEquals(s.cells(), s.cellsOfRun(3));
+    assertEquals(BenchCommand.FULL_IDLES, s.idles());
+    assertEquals(500, s.warmupMillis());
+    assertEquals(1_000, s.measureMillis());
+    assertEquals(1, s.placements().size());
+    assertTrue(!s.warmup().bounded() && s.warmup().maxMillis() == 20_000, s.warmup().toString());
+    assertEquals(2, settings("--goals", "--runs", "2").runs());
+  }
+
+  @Test
+  void quickAndGoalsAreExclusive() {
+    CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> settings("--quick", "--goals"));
+    assertTrue(e.getMessage().contains("choose one"), e.getMessage());
   }
 
   @Test
