@@ -29,6 +29,7 @@ public final class BenchClient {
   private BenchClient() {}
 
   public static void main(String[] args) throws Exception {
+    KeepAwake.startIfAsked();
     exitWhenParentGoes();
     ClientPlan plan = GSON.fromJson(Files.readString(Path.of(args[0]), StandardCharsets.UTF_8), ClientPlan.class);
     PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);

@@ -125,6 +125,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--direct-executor", description = "Run server handlers on the transport threads (BridgeServer and the stock gRPC server alike).")
   boolean directExecutor;
 
+  @Option(names = "--keep-awake", paramLabel = "PERIOD", description = "A thread in every benchmark process wakes at this period and does"
+      + " nothing else, so that every stack is measured on the same vCPU wake-up latency as the bridge, whose threads tick at"
+      + " about 1 ms while calls flow (docs/bench/methodology.md). Default 1ms; 0 for none.")
+  String keepAwake;
+
   @Option(names = "--out", paramLabel = "DIR", description = "Where to write the reports (default: bench-results/<date-time>).")
   Path out;
 
@@ -164,6 +169,13 @@ public final class BenchCommand implements Callable<Integer> {
     String loadBefore = Meta.loadAverage();
     long started = System.nanoTime();
     List<String> notes = new ArrayList<>();
+    // Read by every child JVM (Jvm.command passes bridge.* properties on).
+    System.setProperty(KeepAwake.PROPERTY, String.valueOf(s.keepAwakeMicros));
+    if (s.keepAwakeMicros > 0) {
+      notes.add("every process ran a keep-awake thread waking every " + s.keepAwakeMicros + " µs (--keep-awake; docs/bench/methodology.md)");
+    } else {
+      notes.add("no keep-awake thread (--keep-awake=0): the bridge's own 1 ms ticks may give it faster wake-ups than the other stacks");
+    }
     List<Endpoint> endpoints = BenchPlan.endpoints(scratch, s.transports, s.stacks, s.idles, note -> {
       notes.add(note);
       term.note("bench: " + note);
@@ -328,7 +340,8 @@ public final class BenchCommand implements Callable<Integer> {
    */
   record Settings(
       Set<String> transports, Set<Stack> stacks, List<BenchPlan.Cell> cells, List<Placement> placements, int runs,
-      boolean repeatAll, List<String> idles, long warmupMillis, long measureMillis, List<Integer> losses, Warmup warmup) {
+      boolean repeatAll, List<String> idles, long warmupMillis, long measureMillis, List<Integer> losses, Warmup warmup,
+      long keepAwakeMicros) {
 
     /** The cells run {@code run} (from 1) measures. */
     List<BenchPlan.Cell> cellsOfRun(int run) {
@@ -393,7 +406,11 @@ public final class BenchCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--table takes summary or all");
       }
       List<String> idles = idle != null ? idle.stream().map(String::trim).toList() : quick ? List.of() : FULL_IDLES;
-      return new Settings(tr, st, cells, pls, r, repeatAll, idles, w, d, losses(loss), quick ? Warmup.quick(w) : Warmup.steady(w));
+      long tick = keepAwake == null ? 1_000 : micros(keepAwake);
+      if (tick < 0 || (tick > 0 && tick < 50)) {
+        throw new IllegalArgumentException("--keep-awake takes 0 (none) or a period of at least 50us, like 1ms");
+      }
+      return new Settings(tr, st, cells, pls, r, repeatAll, idles, w, d, losses(loss), quick ? Warmup.quick(w) : Warmup.steady(w), tick);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -439,6 +456,19 @@ public final class BenchCommand implements Callable<Integer> {
       out.add(pct);
     }
     return List.copyOf(out);
+  }
+
+  /** {@code 250us}, {@code 1ms}, {@code 0}: a period in microseconds. */
+  static long micros(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (t.endsWith("us") || t.endsWith("µs")) {
+        return Long.parseLong(t.substring(0, t.length() - 2).trim());
+      }
+      return Math.round(millis(t, 0) * 1000.0);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a period like 1ms or 250us");
+    }
   }
 
   /** {@code 500ms}, {@code 2s}, {@code 1.5s}, or plain milliseconds. */

@@ -35,6 +35,7 @@ public final class BenchServer {
   private BenchServer() {}
 
   public static void main(String[] args) throws Exception {
+    KeepAwake.startIfAsked();
     Path control = null;
     boolean direct = false;
     boolean quiet = false;

@@ -72,6 +72,18 @@ class BenchSettingsTest {
   }
 
   @Test
+  void everyProcessKeepsAwakeAtOneMillisecondUnlessToldOtherwise() {
+    assertEquals(1_000, settings().keepAwakeMicros());
+    assertEquals(250, settings("--keep-awake", "250us").keepAwakeMicros());
+    assertEquals(2_000, settings("--keep-awake", "2ms").keepAwakeMicros());
+    assertEquals(0, settings("--keep-awake", "0").keepAwakeMicros());
+    CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> settings("--keep-awake", "10us"));
+    assertTrue(e.getMessage().contains("at least 50us"), e.getMessage());
+    e = assertThrows(CommandLine.ParameterException.class, () -> settings("--keep-awake", "often"));
+    assertTrue(e.getMessage().contains("'often'"), e.getMessage());
+  }
+
+  @Test
   void quickAndGoalsAreExclusive() {
     CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> settings("--quick", "--goals"));
     assertTrue(e.getMessage().contains("choose one"), e.getMessage());
