@@ -132,7 +132,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** A target for the table: a spawning target's long command line is shortened to what it runs. */
-  private static String display(Target t) {
+  static String display(Target t) {
     String text = t.toString();
     int serve = text.indexOf("'serve'");
     return serve < 0 ? text : t.scheme() + ":<java … BridgeCli " + text.substring(serve).replace("'", "") + ">";
@@ -160,7 +160,8 @@ final class DemoCommand implements Callable<Integer> {
     out.println("Java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, "
         + System.getProperty("os.name") + " " + System.getProperty("os.version") + ".");
     out.println("These figures are a quick smoke comparison, not a benchmark (no fixed rate, no coordinated-omission");
-    out.println("correction, short warm-up, client and server sharing the CPUs); the real benchmark (bench/) comes later.");
+    out.println("correction, short warm-up, client and server sharing the CPUs). The benchmark is `bridge bench`: --quick for");
+    out.println("a first look at every transport beside its raw floor and stock gRPC, --goals for figures to quote.");
     out.flush();
   }
 

@@ -60,7 +60,7 @@ final class TransportTrial {
   Result run(int warmupCalls, int measuredCalls) {
     ManagedChannel channel = BridgeChannelBuilder.forTarget(target).transportOptions(options).build();
     try {
-      progress.step(target.scheme() + ": checking KeyValue Put/Get and every Echo call kind on " + target);
+      progress.step(target.scheme() + ": checking KeyValue Put/Get and every Echo call kind on " + DemoCommand.display(target));
       check(channel);
       return measure(channel, warmupCalls, measuredCalls);
     } catch (StatusRuntimeException e) {
