@@ -137,7 +137,7 @@ class GrpcSemanticsTest {
   void authorityIsTheTargetsHostOrLocalhostUnlessOverridden(String scheme) {
     String target = servers.target(scheme);
     String expected =
-        switch (scheme) {
+        switch (TestServers.schemeOf(scheme)) {
           case "tcp", "grpc", "udp" -> "127.0.0.1:" + target.substring(target.lastIndexOf(':') + 1);
           case "shm" -> target.substring("shm://".length());
           default -> "localhost";
@@ -146,7 +146,7 @@ class GrpcSemanticsTest {
     ManagedChannel overridden =
         servers.channel(
             io.lpcbridge.client.BridgeChannelBuilder.forTarget(target)
-                .transportOptions(TestServers.OPTIONS.getOrDefault(scheme, java.util.Map.of()))
+                .transportOptions(TestServers.optionsOf(scheme))
                 .overrideAuthority("kv.example:443"));
     assertEquals("kv.example:443", seenAuthority(EchoGrpc.newBlockingStub(overridden)));
     assertEquals("per-call.example", seenAuthority(

@@ -24,15 +24,40 @@ import java.util.concurrent.TimeUnit;
  * pipe/socketpair between two components of this process) and udp.
  */
 final class TestServers implements AutoCloseable {
-  /** The transports every RPC test runs over. */
-  static final List<String> SCHEMES = List.of("tcp", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair", "udp", "shm");
+  /**
+   * The transports every RPC test runs over: a scheme, or a scheme with an option that changes how
+   * it works ({@code tcp[io=jdk]}: JDK sockets instead of Netty).
+   */
+  static final List<String> SCHEMES =
+      List.of("tcp", "tcp[io=jdk]", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair", "udp", "shm");
 
   /**
-   * Options per scheme, on both ends. POSIX queues are small on purpose: with Linux's default
-   * RLIMIT_MSGQUEUE (800 KiB) only a few default-sized queue pairs fit, and these tests open many
-   * connections; messages larger than a queue message are fragmented, which this also tests.
+   * Options per scheme, on both ends, beyond those in its name. POSIX queues are small on purpose:
+   * with Linux's default RLIMIT_MSGQUEUE (800 KiB) only a few default-sized queue pairs fit, and
+   * these tests open many connections; messages larger than a queue message are fragmented, which
+   * this also tests.
    */
   static final Map<String, Map<String, String>> OPTIONS = Map.of("mq", Map.of("queueDepth", "3", "messageSize", "4096"));
+
+  /** The scheme of an entry of {@link #SCHEMES}: {@code tcp[io=jdk]} is {@code tcp}. */
+  static String schemeOf(String name) {
+    int bracket = name.indexOf('[');
+    return bracket < 0 ? name : name.substring(0, bracket);
+  }
+
+  /** The options of an entry of {@link #SCHEMES}: those in its name and {@link #OPTIONS}. */
+  static Map<String, String> optionsOf(String name) {
+    Map<String, String> out = new java.util.LinkedHashMap<>(OPTIONS.getOrDefault(schemeOf(name), Map.of()));
+    int bracket = name.indexOf('[');
+    if (bracket >= 0) {
+      String kv = name.substring(bracket + 1, name.length() - 1);
+      out.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+    }
+    return out;
+  }
+
+  /** The bound target of each entry of {@link #SCHEMES}. */
+  private final Map<String, Target> bound = new java.util.HashMap<>();
 
   final EchoService echo = new EchoService();
   final KeyValueService kv = new KeyValueService();
@@ -52,7 +77,8 @@ final class TestServers implements AutoCloseable {
     for (ServerServiceDefinition extra : extraServices) {
       b.addService(extra);
     }
-    for (String scheme : SCHEMES) {
+    for (String name : SCHEMES) {
+      String scheme = schemeOf(name);
       String target =
           switch (scheme) {
             case "tcp", "grpc", "udp" -> scheme + "://127.0.0.1:0";
@@ -64,26 +90,29 @@ final class TestServers implements AutoCloseable {
             case "pipe", "socketpair" -> scheme + ":@test-" + unique;
             default -> throw new IllegalArgumentException(scheme);
           };
-      b.listen(Target.parse(target), OPTIONS.getOrDefault(scheme, Map.of()));
+      b.listen(Target.parse(target), optionsOf(name));
     }
     for (ServerInterceptor i : interceptors) {
       b.intercept(i);
     }
     server = b.build().start();
+    List<Target> targets = server.targets(); // in the order listened on
+    for (int i = 0; i < SCHEMES.size(); i++) {
+      bound.put(SCHEMES.get(i), targets.get(i));
+    }
   }
 
-  /** The bound target of the given scheme. */
-  String target(String scheme) {
-    return server.targets().stream()
-        .filter(t -> t.scheme().equals(scheme))
-        .findFirst()
-        .orElseThrow()
-        .toString();
+  /** The bound target of an entry of {@link #SCHEMES}. */
+  String target(String name) {
+    Target t = bound.get(name);
+    if (t == null) {
+      throw new IllegalArgumentException("no test server for " + name);
+    }
+    return t.toString();
   }
 
-  ManagedChannel channel(String scheme) {
-    return channel(
-        BridgeChannelBuilder.forTarget(target(scheme)).transportOptions(OPTIONS.getOrDefault(scheme, Map.of())));
+  ManagedChannel channel(String name) {
+    return channel(BridgeChannelBuilder.forTarget(target(name)).transportOptions(optionsOf(name)));
   }
 
   ManagedChannel channel(BridgeChannelBuilder builder) {
@@ -106,8 +135,10 @@ final class TestServers implements AutoCloseable {
   }
 
   /** Whether the transport of {@code scheme} has {@link Capability#INLINE_RECEIVE} (and so a reader thread of its own). */
-  boolean receivesInline(String scheme) throws IOException {
-    return Transports.forTarget(Target.parse(target(scheme))).capabilities().contains(Capability.INLINE_RECEIVE);
+  boolean receivesInline(String name) throws IOException {
+    return Transports.forTarget(Target.parse(target(name)))
+        .capabilities(io.lpcbridge.transport.TransportOptions.of(optionsOf(name)))
+        .contains(Capability.INLINE_RECEIVE);
   }
 
   @Override

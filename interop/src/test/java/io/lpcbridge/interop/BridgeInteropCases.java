@@ -30,11 +30,18 @@ import java.util.stream.Stream;
  */
 final class BridgeInteropCases extends AbstractInteropTest {
   private final String scheme;
+  /** Options on both ends beyond the scheme's own, e.g. tcp's {@code io=jdk}. */
+  private final Map<String, String> extraOptions;
   private Path socketDir;
   private CapturingServerBuilder serverBuilder;
 
   BridgeInteropCases(String scheme) {
+    this(scheme, Map.of());
+  }
+
+  BridgeInteropCases(String scheme, Map<String, String> extraOptions) {
     this.scheme = scheme;
+    this.extraOptions = Map.copyOf(extraOptions);
   }
 
   private String listenTarget() {
@@ -62,7 +69,7 @@ final class BridgeInteropCases extends AbstractInteropTest {
 
   /** Small POSIX queues, as the RPC tests use: many fit in the default RLIMIT_MSGQUEUE. */
   private Map<String, String> options() {
-    return scheme.equals("mq") ? Map.of("queueDepth", "3", "messageSize", "4096") : Map.of();
+    return scheme.equals("mq") ? Map.of("queueDepth", "3", "messageSize", "4096") : extraOptions;
   }
 
   @Override
@@ -118,6 +125,6 @@ final class BridgeInteropCases extends AbstractInteropTest {
 
   @Override
   public String toString() {
-    return "bridge " + scheme;
+    return "bridge " + scheme + (extraOptions.isEmpty() ? "" : " " + extraOptions);
   }
 }

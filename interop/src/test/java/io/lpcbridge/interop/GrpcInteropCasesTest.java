@@ -36,6 +36,7 @@ class GrpcInteropCasesTest {
   enum Endpoints {
     STOCK_GRPC(StockGrpcInteropCases::new),
     TCP(() -> new BridgeInteropCases("tcp")),
+    TCP_JDK(() -> new BridgeInteropCases("tcp", java.util.Map.of("io", "jdk"))),
     UNIX(() -> new BridgeInteropCases("unix")),
     GRPC(() -> new BridgeInteropCases("grpc")),
     UNIX_DGRAM(() -> new BridgeInteropCases("unix+dgram")),

@@ -24,11 +24,31 @@ public interface TransportProvider {
   /** One line for {@code bridge transports}: what the transport runs on. */
   String description();
 
+  /** What connections made with the default options offer. */
   Set<Capability> capabilities();
+
+  /**
+   * What connections made with {@code options} offer, where an option changes it (tcp's {@code
+   * io=jdk} adds {@link Capability#INLINE_RECEIVE}); {@link #capabilities()} by default.
+   *
+   * @throws IllegalArgumentException when an option is malformed
+   */
+  default Set<Capability> capabilities(TransportOptions options) {
+    return capabilities();
+  }
 
   /** Options this transport understands beyond {@link TransportOptions#COMMON}. */
   default Set<String> supportedOptions() {
     return Set.of();
+  }
+
+  /**
+   * The values {@code option} takes, when it is a choice among a few (shm's {@code idle}, tcp's
+   * {@code io}), the transport's default first; empty for a free-form option or one the transport
+   * does not have. The benchmark measures each choice it is asked for as a series of its own.
+   */
+  default java.util.List<String> optionChoices(String option) {
+    return java.util.List.of();
   }
 
   /** Whether the transport works on this machine. Never throws. */

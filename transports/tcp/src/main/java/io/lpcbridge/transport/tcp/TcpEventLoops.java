@@ -24,8 +24,17 @@ enum TcpEventLoops {
   EPOLL(EpollSocketChannel.class, EpollServerSocketChannel.class, EpollIoHandler::newFactory),
   NIO(NioSocketChannel.class, NioServerSocketChannel.class, NioIoHandler::newFactory);
 
-  /** Transport option choosing the I/O kind: {@code auto} (epoll when available), {@code epoll}, {@code nio}. */
+  /**
+   * Transport option choosing the I/O kind: {@code auto} (epoll when available), {@code epoll},
+   * {@code nio}, or {@code jdk} (no event loop: see {@link JdkTcp}).
+   */
   static final String IO_OPTION = "io";
+
+  /** The {@link #IO_OPTION} value that leaves Netty for {@link JdkTcp}. */
+  static final String JDK = "jdk";
+
+  /** What {@link #IO_OPTION} takes, the default first. */
+  static final java.util.List<String> CHOICES = java.util.List.of("auto", "epoll", "nio", JDK);
 
   private final Class<? extends Channel> channelClass;
   private final Class<? extends ServerChannel> serverChannelClass;
@@ -65,7 +74,7 @@ enum TcpEventLoops {
         yield EPOLL;
       }
       default -> throw new IllegalArgumentException(
-          "transport option io='" + value + "' is not one of auto, epoll, nio");
+          "transport option io='" + value + "' is not one of " + String.join(", ", CHOICES));
     };
   }
 

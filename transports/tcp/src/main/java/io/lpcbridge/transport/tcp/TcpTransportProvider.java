@@ -28,8 +28,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link FrameDecoder}), on Netty with the epoll native transport where available and NIO
  * otherwise. TCP_NODELAY and SO_KEEPALIVE are on.
  *
- * <p>Options beyond the common ones: {@code io} = {@code auto} (default), {@code epoll} or {@code
- * nio}.
+ * <p>Options beyond the common ones: {@code io} = {@code auto} (default), {@code epoll}, {@code
+ * nio}, or {@code jdk}: JDK sockets with a reader thread per connection instead of Netty's event
+ * loops, where a caller reads its own answer and handlers run on the thread that read their call
+ * ({@link JdkTcp}). Either end may use either engine: the framing is the same.
  *
  * <p>Liveness: a peer process that dies is noticed at once (its kernel closes or resets the socket);
  * a peer host that vanishes is noticed by TCP keepalive, on the kernel's schedule.
@@ -60,8 +62,18 @@ public final class TcpTransportProvider implements TransportProvider {
   }
 
   @Override
+  public Set<Capability> capabilities(TransportOptions options) {
+    return TcpSettings.of(options).jdk() ? JdkTcp.CAPABILITIES : CAPABILITIES;
+  }
+
+  @Override
   public Set<String> supportedOptions() {
     return TcpSettings.OPTIONS;
+  }
+
+  @Override
+  public java.util.List<String> optionChoices(String option) {
+    return option.equals(TcpEventLoops.IO_OPTION) ? TcpEventLoops.CHOICES : java.util.List.of();
   }
 
   @Override
@@ -83,7 +95,8 @@ public final class TcpTransportProvider implements TransportProvider {
   public Listener listen(Target target, TransportOptions options) throws IOException {
     TcpSettings settings = TcpSettings.of(options);
     Target.HostPort hp = target.hostPort(-1);
-    return TcpListener.bind(target, new InetSocketAddress(resolve(target, hp), hp.port()), settings);
+    InetSocketAddress address = new InetSocketAddress(resolve(target, hp), hp.port());
+    return settings.jdk() ? JdkTcpListener.bind(target, address, options) : TcpListener.bind(target, address, settings);
   }
 
   @Override
@@ -94,6 +107,9 @@ public final class TcpTransportProvider implements TransportProvider {
       throw new IllegalArgumentException("target '" + target + "': cannot connect to port 0");
     }
     InetSocketAddress address = new InetSocketAddress(resolve(target, hp), hp.port());
+    if (settings.jdk()) {
+      return JdkTcp.connect(target, address, settings, options);
+    }
     long timeoutMillis = settings.connectTimeout().toMillis();
     AtomicReference<TcpConnection> connection = new AtomicReference<>();
     Bootstrap b =

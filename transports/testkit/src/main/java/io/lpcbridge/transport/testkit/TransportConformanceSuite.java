@@ -608,7 +608,7 @@ public abstract class TransportConformanceSuite {
     RecordingHandler client = new RecordingHandler(m -> threads.add(Thread.currentThread()));
     Connection c = connectAndStart(server.target(), client);
     Accepted s = server.awaitAccepted(TIMEOUT);
-    boolean supported = provider().capabilities().contains(Capability.INLINE_RECEIVE);
+    boolean supported = capabilities().contains(Capability.INLINE_RECEIVE);
 
     // The peer sends only once the condition is first checked, which an inline receiver does
     // holding the read role: what comes back cannot reach the reader thread first.
@@ -758,7 +758,7 @@ public abstract class TransportConformanceSuite {
     RecordingHandler client = new RecordingHandler();
     Connection c = connectAndStart(server.target(), client);
     Accepted accepted = server.awaitAccepted(TIMEOUT);
-    boolean supported = provider().capabilities().contains(Capability.INLINE_RECEIVE);
+    boolean supported = capabilities().contains(Capability.INLINE_RECEIVE);
 
     c.send(ByteBuffer.wrap(bytes("first")));
     assertArrayEquals(bytes("done first"), client.take(TIMEOUT));
@@ -909,10 +909,15 @@ public abstract class TransportConformanceSuite {
     return Transports.forTarget(listenTarget());
   }
 
+  /** What the transport offers with {@link #options()}. */
+  protected final java.util.Set<Capability> capabilities() throws IOException {
+    return provider().capabilities(options());
+  }
+
   /** Skips the test, printing why, unless the transport has {@code capability}. */
   protected final void assumeCapability(Capability capability, String why) throws IOException {
     TransportProvider p = provider();
-    boolean has = p.capabilities().contains(capability);
+    boolean has = capabilities().contains(capability);
     if (!has) {
       System.err.println(getClass().getSimpleName() + ": skipped, transport " + p.name() + " lacks " + capability + " (" + why + ")");
     }
