@@ -54,6 +54,9 @@ public final class BenchCommand implements Callable<Integer> {
    */
   static final List<String> FULL_IDLES = List.of("default", "spin");
 
+  /** I/O engines measured by default for transports that offer a choice: their default, and JDK sockets (tcp). */
+  static final List<String> FULL_IOS = List.of("default", "jdk");
+
   /**
    * Extra warm-up, on average, of a bounded (quick) first warm-up beyond its first part, including
    * the stock-gRPC baseline's longer one and the spawned peers' start; calibrated here (every
@@ -106,6 +109,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--idle", split = ",", paramLabel = "STRATEGY", description = "Idle strategies for transports with an '" + BenchPlan.IDLE_OPTION
       + "' option, e.g. default,spin,block (default: default,spin; default only with --quick). 'default' sets no option.")
   List<String> idle;
+
+  @Option(names = "--io", split = ",", paramLabel = "ENGINE", description = "I/O engines for transports that offer a choice of '"
+      + BenchPlan.IO_OPTION + "' (tcp: auto, epoll, nio, jdk), each measured as a series of its own, e.g. bridge/tcp[io=jdk]"
+      + " (default: default,jdk). 'default' sets no option.")
+  List<String> io;
 
   @Option(names = "--warmup", paramLabel = "DURATION", description = "Load before each measured window (default 250ms, 100ms with --quick,"
       + " 500ms with --goals; each endpoint's first of each call kind warms up longer: until steady, or briefly with --quick).")
@@ -176,7 +184,7 @@ public final class BenchCommand implements Callable<Integer> {
     } else {
       notes.add("no keep-awake thread (--keep-awake=0): the bridge's own 1 ms ticks may give it faster wake-ups than the other stacks");
     }
-    List<Endpoint> endpoints = BenchPlan.endpoints(scratch, s.transports, s.stacks, s.idles, note -> {
+    List<Endpoint> endpoints = BenchPlan.endpoints(scratch, s.transports, s.stacks, s.idles, s.ios, note -> {
       notes.add(note);
       term.note("bench: " + note);
     });
@@ -340,8 +348,8 @@ public final class BenchCommand implements Callable<Integer> {
    */
   record Settings(
       Set<String> transports, Set<Stack> stacks, List<BenchPlan.Cell> cells, List<Placement> placements, int runs,
-      boolean repeatAll, List<String> idles, long warmupMillis, long measureMillis, List<Integer> losses, Warmup warmup,
-      long keepAwakeMicros) {
+      boolean repeatAll, List<String> idles, List<String> ios, long warmupMillis, long measureMillis, List<Integer> losses,
+      Warmup warmup, long keepAwakeMicros) {
 
     /** The cells run {@code run} (from 1) measures. */
     List<BenchPlan.Cell> cellsOfRun(int run) {
@@ -410,7 +418,8 @@ public final class BenchCommand implements Callable<Integer> {
       if (tick < 0 || (tick > 0 && tick < 50)) {
         throw new IllegalArgumentException("--keep-awake takes 0 (none) or a period of at least 50us, like 1ms");
       }
-      return new Settings(tr, st, cells, pls, r, repeatAll, idles, w, d, losses(loss), quick ? Warmup.quick(w) : Warmup.steady(w), tick);
+      List<String> ios = io != null ? io.stream().map(String::trim).toList() : FULL_IOS;
+      return new Settings(tr, st, cells, pls, r, repeatAll, idles, ios, w, d, losses(loss), quick ? Warmup.quick(w) : Warmup.steady(w), tick);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

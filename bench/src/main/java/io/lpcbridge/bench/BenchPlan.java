@@ -29,6 +29,14 @@ final class BenchPlan {
    */
   static final String IDLE_OPTION = "idle";
 
+  /**
+   * The transport option that names an I/O engine (tcp: Netty's event loops or {@code jdk}). A
+   * transport that lists values for it in {@link TransportProvider#optionChoices} is measured once
+   * per value given with {@code --io} that it offers ({@code default}: without the option), and its
+   * series are named {@code bridge/tcp[io=jdk]}.
+   */
+  static final String IO_OPTION = "io";
+
   /** The transport measured again under packet loss ({@code --loss}): the one whose datagrams can be lost. */
   static final String LOSS_TRANSPORT = "udp";
 
@@ -59,6 +67,15 @@ final class BenchPlan {
    *     stack and the udp transport are both measured
    */
   static List<Endpoint> endpoints(Path scratch, Set<String> transports, Set<Stack> stacks, List<String> idles, Consumer<String> notes) {
+    return endpoints(scratch, transports, stacks, idles, List.of(), notes);
+  }
+
+  /**
+   * @param ios I/O engines for transports that list choices for {@value #IO_OPTION} ({@code
+   *     default}: the transport's own; empty: only that)
+   */
+  static List<Endpoint> endpoints(
+      Path scratch, Set<String> transports, Set<Stack> stacks, List<String> idles, List<String> ios, Consumer<String> notes) {
     List<Endpoint> out = new ArrayList<>();
     boolean udp = false;
     for (Transports.Report r : Transports.report()) {
@@ -95,25 +112,32 @@ final class BenchPlan {
       }
       boolean hasIdle = p.supportedOptions().contains(IDLE_OPTION);
       List<String> strategies = hasIdle && !idles.isEmpty() ? idles : List.of(hasIdle ? "default" : "-");
+      List<String> engines = engines(p, ios, notes);
       for (Stack stack : List.of(Stack.BRIDGE, Stack.RAW)) {
         if (!stacks.contains(stack)) {
           continue;
         }
-        for (String idle : strategies) {
-          String base = stack.label() + "-" + p.name() + (idle.equals("-") || idle.equals("default") ? "" : "-" + idle);
-          List<Target> targets = p.loopbackTargets(dir(scratch, base));
-          if (targets.isEmpty()) {
-            notes.accept("skipping " + stack.label() + "/" + p.name() + ": the transport offers no loopback target");
-            break;
-          }
-          for (Target t : targets) {
-            String transport = targets.size() == 1 ? p.name() : t.scheme();
-            Map<String, String> options = new LinkedHashMap<>();
-            if (!idle.equals("-") && !idle.equals("default")) {
-              options.put(IDLE_OPTION, idle);
+        for (String io : engines) {
+          for (String idle : strategies) {
+            String base = stack.label() + "-" + p.name() + (io.equals("default") ? "" : "-io-" + io)
+                + (idle.equals("-") || idle.equals("default") ? "" : "-" + idle);
+            List<Target> targets = p.loopbackTargets(dir(scratch, base));
+            if (targets.isEmpty()) {
+              notes.accept("skipping " + stack.label() + "/" + p.name() + ": the transport offers no loopback target");
+              break;
             }
-            String id = targets.size() == 1 ? base : base + "-" + t.scheme().replaceAll("[^a-z0-9]", "-");
-            out.add(new Endpoint(id, stack, transport, t.toString(), Map.copyOf(options), idle, false, null));
+            for (Target t : targets) {
+              String transport = targets.size() == 1 ? p.name() : t.scheme();
+              Map<String, String> options = new LinkedHashMap<>();
+              if (!io.equals("default")) {
+                options.put(IO_OPTION, io);
+              }
+              if (!idle.equals("-") && !idle.equals("default")) {
+                options.put(IDLE_OPTION, idle);
+              }
+              String id = targets.size() == 1 ? base : base + "-" + t.scheme().replaceAll("[^a-z0-9]", "-");
+              out.add(new Endpoint(id, stack, transport, t.toString(), Map.copyOf(options), idle, false, null));
+            }
           }
         }
       }
@@ -126,6 +150,30 @@ final class BenchPlan {
       }
     }
     return out;
+  }
+
+  /**
+   * The engines of {@code ios} that {@code p} offers for {@value #IO_OPTION}, {@code default} first;
+   * just {@code default} when it offers none. A value the transport does not offer is reported.
+   */
+  private static List<String> engines(TransportProvider p, List<String> ios, Consumer<String> notes) {
+    List<String> choices = p.optionChoices(IO_OPTION);
+    if (choices.isEmpty() || ios.isEmpty()) {
+      return List.of("default");
+    }
+    List<String> out = new ArrayList<>();
+    for (String io : ios) {
+      if (io.equals("default") || io.equals(choices.getFirst())) {
+        if (!out.contains("default")) {
+          out.add("default");
+        }
+      } else if (choices.contains(io)) {
+        out.add(io);
+      } else {
+        notes.accept("not measuring " + p.name() + " with io=" + io + ": it offers " + String.join(", ", choices));
+      }
+    }
+    return out.isEmpty() ? List.of("default") : out;
   }
 
   /**

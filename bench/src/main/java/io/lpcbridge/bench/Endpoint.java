@@ -46,9 +46,13 @@ record Endpoint(
     return new Endpoint(id + "-loss" + percent, stack, transport, target, options, idle, spawned, control, percent);
   }
 
-  /** The series name shown in tables and plots, e.g. {@code bridge/shm[idle=spin]}, {@code bridge/udp[loss=10%]}. */
+  /**
+   * The series name shown in tables and plots, e.g. {@code bridge/shm[idle=spin]}, {@code
+   * bridge/tcp[io=jdk]}, {@code bridge/udp[loss=10%]}.
+   */
   String series() {
-    return series(stack.label() + "/" + transport, idle, loss);
+    String io = options.get(BenchPlan.IO_OPTION);
+    return series(stack.label() + "/" + transport + (io == null ? "" : "[io=" + io + "]"), idle, loss);
   }
 
   static String series(String stackAndTransport, String idle, int loss) {

@@ -90,6 +90,9 @@ final class Goals {
       // Against stock gRPC.
       speedup(goals, s, placement, "bridge/unix", "grpc/unix", UNIX_SPEEDUP, split ? null : "the goal is for the split placement");
       speedup(goals, s, placement, "bridge/tcp", "grpc/tcp", TCP_SPEEDUP, null);
+      // The same over tcp's other engines, where measured (--io).
+      unary.stream().filter(a -> a.stack().equals("bridge") && a.transport().equals("tcp") && !a.series().equals("bridge/tcp"))
+          .forEach(a -> speedup(goals, s, placement, a.series(), "grpc/tcp", TCP_SPEEDUP, null));
       Optional<Agg> shm = unary.stream().filter(a -> a.stack().equals("bridge") && a.transport().equals("shm"))
           .min(java.util.Comparator.comparingDouble(Agg::p50));
       if (shm.isEmpty()) {

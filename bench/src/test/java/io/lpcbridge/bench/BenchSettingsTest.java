@@ -84,6 +84,21 @@ class BenchSettingsTest {
   }
 
   @Test
+  void tcpIsMeasuredOncePerEngineAskedFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch) {
+    assertEquals(List.of("default", "jdk"), settings().ios());
+    assertEquals(List.of("default", "jdk"), settings("--quick").ios());
+    List<String> notes = new java.util.ArrayList<>();
+    List<Endpoint> endpoints = BenchPlan.endpoints(
+        scratch, java.util.Set.of("tcp", "unix"), java.util.Set.of(Stack.BRIDGE, Stack.RAW), List.of(), List.of("default", "jdk", "kqueue"), notes::add);
+    assertEquals(List.of("bridge/tcp", "bridge/tcp[io=jdk]", "raw/tcp", "raw/tcp[io=jdk]", "bridge/unix", "raw/unix"),
+        endpoints.stream().map(Endpoint::series).toList());
+    assertEquals(java.util.Map.of("io", "jdk"), endpoints.get(1).options());
+    assertTrue(notes.stream().anyMatch(n -> n.contains("io=kqueue") && n.contains("auto, epoll, nio, jdk")), notes.toString());
+    // The endpoint as the bench server reads it keeps its engine and its series.
+    assertEquals("bridge/tcp[io=jdk]", Endpoint.fromSpec(endpoints.get(1).toSpec()).series());
+  }
+
+  @Test
   void quickAndGoalsAreExclusive() {
     CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> settings("--quick", "--goals"));
     assertTrue(e.getMessage().contains("choose one"), e.getMessage());
