@@ -6,7 +6,6 @@ import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
 import io.lpcbridge.transport.channel.ChannelConnections;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
@@ -47,12 +46,7 @@ final class JdkTcp {
       throw t;
     } catch (IOException e) {
       channel.close();
-      String why = e.getMessage() == null ? e.toString() : e.getMessage();
-      IOException explained = e instanceof ConnectException
-          ? new ConnectException("tcp: cannot connect to " + target + ": " + why)
-          : new IOException("tcp: cannot connect to " + target + ": " + why);
-      explained.initCause(e);
-      throw explained;
+      throw TcpTransportProvider.connectFailed(target, e);
     } catch (RuntimeException e) {
       channel.close();
       throw e;

@@ -150,15 +150,19 @@ public final class TcpTransportProvider implements TransportProvider {
     }
     if (!f.isSuccess()) {
       f.channel().close();
-      Throwable cause = f.cause();
-      String why = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-      IOException e = cause instanceof ConnectException
-          ? new ConnectException("tcp: cannot connect to " + target + ": " + why)
-          : new IOException("tcp: cannot connect to " + target + ": " + why);
-      e.initCause(cause);
-      throw e;
+      throw connectFailed(target, f.cause());
     }
     return connection.get();
+  }
+
+  /** A failed connect, naming the target; a refused one stays a {@link ConnectException}. */
+  static IOException connectFailed(Target target, Throwable cause) {
+    String why = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    IOException e = cause instanceof ConnectException
+        ? new ConnectException("tcp: cannot connect to " + target + ": " + why)
+        : new IOException("tcp: cannot connect to " + target + ": " + why);
+    e.initCause(cause);
+    return e;
   }
 
   private static InetAddress resolve(Target target, Target.HostPort hp) throws UnknownHostException {

@@ -2,14 +2,13 @@ package io.lpcbridge.transport.unix;
 
 import io.lpcbridge.transport.Capability;
 import io.lpcbridge.transport.Connection;
-import io.lpcbridge.transport.Listener;
 import io.lpcbridge.transport.PeerCredentials;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.TransportOptions;
+import io.lpcbridge.transport.channel.AcceptingListener;
 import io.lpcbridge.transport.channel.ChannelConnections;
 import java.io.IOException;
 import java.net.BindException;
-import java.nio.channels.ClosedChannelException;
 import java.util.Optional;
 import java.util.Set;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
@@ -17,7 +16,8 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.AddressAlreadyInUseSocketException;
 
 /**
- * A bound unix stream socket accepting connections on one platform daemon thread.
+ * A bound unix stream socket accepting connections on one platform daemon thread ({@link
+ * AcceptingListener}).
  *
  * <h2>Who may connect</h2>
  *
@@ -30,24 +30,16 @@ import org.newsclub.net.unix.AddressAlreadyInUseSocketException;
  * ({@link AccessMode#admits}) and refused peers are closed at once. The same check is the only
  * protection an abstract name has: it has no file, so any local process could otherwise connect.
  */
-final class UnixListener implements Listener {
+final class UnixListener extends AcceptingListener<AFUNIXSocketChannel> {
   private static final System.Logger LOG = System.getLogger(UnixListener.class.getName());
   private static final int BACKLOG = 128;
 
-  private final AFUNIXServerSocketChannel server;
   private final UnixAddress address;
-  private final Target localTarget;
   private final TransportOptions options;
   private final PeerAdmission admission;
   private final Set<Capability> capabilities;
   /** The socket file's identity, so close() never removes a successor's file. Null if abstract. */
   private final Object fileKey;
-
-  private final Object lock = new Object();
-  /** Guarded by lock. */
-  private boolean started;
-  /** Written under lock. */
-  private volatile boolean closed;
 
   private UnixListener(
       AFUNIXServerSocketChannel server,
@@ -55,9 +47,8 @@ final class UnixListener implements Listener {
       TransportOptions options,
       PeerAdmission admission,
       Set<Capability> capabilities) {
-    this.server = server;
+    super(server, address.target(), "unix accept " + address.describe());
     this.address = address;
-    this.localTarget = address.target();
     this.options = options;
     this.admission = admission;
     this.capabilities = capabilities;
@@ -118,115 +109,36 @@ final class UnixListener implements Listener {
   }
 
   @Override
-  public Target localTarget() {
-    return localTarget;
+  protected Connection accepted(AFUNIXSocketChannel channel) throws IOException {
+    Optional<PeerCredentials> peer = UnixConnections.peerCredentials(channel);
+    if (peer.isPresent() && !admission.admits(peer.get())) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "refused a connection on {0} from {1}: mode {2} does not admit it",
+          localTarget(), UnixConnections.describe(peer.get()), admission.mode());
+      channel.close();
+      return null;
+    }
+    return ChannelConnections.create(
+        channel,
+        options,
+        UnixTransportProvider.NAME,
+        localTarget().toString(),
+        peer.map(UnixConnections::describe).orElse("unix peer"),
+        capabilities,
+        peer);
   }
 
   @Override
-  public void start(Acceptor acceptor) {
-    synchronized (lock) {
-      if (closed) {
-        throw new IllegalStateException("listener on " + localTarget + " is closed");
-      }
-      if (started) {
-        throw new IllegalStateException("start() was already called on the listener on " + localTarget);
-      }
-      started = true;
-    }
-    Thread t = new Thread(() -> acceptLoop(acceptor), "unix accept " + address.describe());
-    t.setDaemon(true);
-    t.start();
+  protected String closedUnexpectedly() {
+    // junixsocket closes the server itself when the socket file was removed or replaced.
+    return "listener on " + localTarget() + " stopped: its socket was closed"
+        + (address.isAbstract() ? "" : " (was the socket file " + address.path() + " removed or replaced?)");
   }
 
-  private void acceptLoop(Acceptor acceptor) {
-    while (!closed) {
-      AFUNIXSocketChannel channel;
-      try {
-        channel = server.accept();
-      } catch (ClosedChannelException e) {
-        if (!closed) {
-          // junixsocket closes the server itself when the socket file was removed or replaced.
-          fail(acceptor, new IOException("listener on " + localTarget + " stopped: its socket was closed"
-              + (address.isAbstract() ? "" : " (was the socket file " + address.path() + " removed or replaced?)"), e));
-        }
-        return;
-      } catch (IOException | RuntimeException e) {
-        if (!closed) {
-          fail(acceptor, new IOException("listener on " + localTarget + " stopped accepting: " + e.getMessage(), e));
-        }
-        return;
-      }
-      if (channel != null) {
-        hand(acceptor, channel);
-      }
-    }
-  }
-
-  private void hand(Acceptor acceptor, AFUNIXSocketChannel channel) {
-    Connection connection;
-    try {
-      Optional<PeerCredentials> peer = UnixConnections.peerCredentials(channel);
-      if (peer.isPresent() && !admission.admits(peer.get())) {
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "refused a connection on {0} from {1}: mode {2} does not admit it",
-            localTarget, UnixConnections.describe(peer.get()), admission.mode());
-        channel.close();
-        return;
-      }
-      connection =
-          ChannelConnections.create(
-              channel,
-              options,
-              UnixTransportProvider.NAME,
-              localTarget.toString(),
-              peer.map(UnixConnections::describe).orElse("unix peer"),
-              capabilities,
-              peer);
-    } catch (IOException | RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "dropped a connection on " + localTarget + " while setting it up", e);
-      try {
-        channel.close();
-      } catch (IOException ignored) {
-        // Already failing.
-      }
-      return;
-    }
-    try {
-      acceptor.onConnection(connection);
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "acceptor threw on a connection on " + localTarget + "; closing it", e);
-      connection.close();
-    }
-  }
-
-  private void fail(Acceptor acceptor, IOException cause) {
-    release();
-    try {
-      acceptor.onListenerFailed(cause);
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "onListenerFailed threw", e);
-    }
-  }
-
+  /** Removes the socket file, if it is still ours. */
   @Override
-  public void close() {
-    synchronized (lock) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-    }
-    release();
-  }
-
-  /** Closes the socket and removes its file, if it is still ours. Idempotent. */
-  private void release() {
-    try {
-      server.close();
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "closing the listener on " + localTarget, e);
-    }
+  protected void releaseMore() {
     if (fileKey != null) {
       try {
         SocketFiles.removeIfSame(address.path(), fileKey);
@@ -238,6 +150,6 @@ final class UnixListener implements Listener {
 
   @Override
   public String toString() {
-    return "unix listener on " + localTarget;
+    return "unix listener on " + localTarget();
   }
 }
