@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
       "--quick (every transport, unary 64 B and server-stream 1 KiB, one run, split placement, short warm-ups) takes"
           + " about a minute on 2 vCPUs, seconds for a few transports; its figures are indicative, since a stack may still"
           + " be JIT-compiling when its window opens. --goals (the same two scenarios, 3 runs, idle default and spin, each"
-          + " stack warmed until steady and compiled) is the run to quote, about 10 minutes; the full sweep about an"
+          + " stack warmed until steady and compiled) is the run to quote, about 12 minutes; the full sweep about an"
           + " hour. The estimate printed at the start is calibrated on those. Exit status: 0 when the run completed"
           + " (goals may still FAIL), 1 when nothing could be measured, 2 wrong usage."
     })
