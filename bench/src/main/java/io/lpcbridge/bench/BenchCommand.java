@@ -66,9 +66,6 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  /** Whether the run being printed had bounded warm-ups. */
-  private boolean quickRun;
-
   @Option(names = "--quick", description = "Seconds, not an hour: every transport, unary 64 B and server-stream 1 KiB, one call in flight,"
       + " one run, split placement, short bounded warm-ups (indicative figures: quote --goals or the full sweep).")
   boolean quick;
@@ -292,8 +289,7 @@ public final class BenchCommand implements Callable<Integer> {
         directExecutor ? "direct" : "default, as bridge serve (bridge: the reader thread where the transport has one, else a cached thread pool; grpc: a cached thread pool)",
         s.placements.stream().map(Placement::label).toList(), s.runs, s.warmupMillis, s.measureMillis, loadBefore, Meta.loadAverage(),
         (System.nanoTime() - started) / 1e9, notes);
-    quickRun = s.warmup.bounded();
-    print(stdout, meta, summary, goals);
+    print(stdout, meta, summary, goals, s.warmup.bounded());
     Path dir = out != null ? out : Path.of("bench-results", ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     List<String> problems = Reports.write(dir, meta, summary, goals, !noHtml);
     problems.forEach(pr -> term.note("bench: " + pr));
@@ -303,7 +299,8 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void print(PrintWriter o, Meta meta, Summary s, List<Goal> goals) {
+  /** @param quickRun whether the run had bounded warm-ups, which makes its goal verdicts indicative */
+  private void print(PrintWriter o, Meta meta, Summary s, List<Goal> goals, boolean quickRun) {
     o.println();
     o.println("bridge bench, " + meta.date() + ": " + meta.machine());
     o.println("load average before " + meta.loadBefore() + ", after " + meta.loadAfter() + ". " + meta.medians());

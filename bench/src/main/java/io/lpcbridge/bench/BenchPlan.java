@@ -62,17 +62,11 @@ final class BenchPlan {
    * @param stacks the stacks to include
    * @param idles idle strategies for transports that have the {@value #IDLE_OPTION} option (empty:
    *     the transport's default)
+   * @param ios I/O engines for transports that list choices for {@value #IO_OPTION} ({@code
+   *     default}: the transport's own; empty: only that)
    * @param notes where skipped transports are reported, with why
    * @return the endpoints; {@code socket-udp} (a plain UDP ping-pong) among them when the socket
    *     stack and the udp transport are both measured
-   */
-  static List<Endpoint> endpoints(Path scratch, Set<String> transports, Set<Stack> stacks, List<String> idles, Consumer<String> notes) {
-    return endpoints(scratch, transports, stacks, idles, List.of(), notes);
-  }
-
-  /**
-   * @param ios I/O engines for transports that list choices for {@value #IO_OPTION} ({@code
-   *     default}: the transport's own; empty: only that)
    */
   static List<Endpoint> endpoints(
       Path scratch, Set<String> transports, Set<Stack> stacks, List<String> idles, List<String> ios, Consumer<String> notes) {

@@ -13,7 +13,7 @@ import java.util.concurrent.locks.LockSupport;
  * reader watchdog), so without this the bridge was measured on the faster wake-ups and its floors
  * and stock gRPC, which do not tick, on the slower ones: on 2026-12-07, raw/unix unary 64 B took
  * 44.7-45.4 µs at p50 without a ticker and 34.9-39.6 µs with one, and bridge/unix measured 0.83-0.93x
- * its floor without it, 1.17-1.22x with it (single quick runs). The period is {@code
+ * its floor without it, 0.98-1.22x with it (six single quick runs: two without, four with). The period is {@code
  * bridge.bench.keepAwakeMicros} (0: no thread), which {@code bridge bench --keep-awake} sets and
  * {@link Jvm#command} passes to every child.
  */

@@ -14,7 +14,7 @@ package io.lpcbridge.bench;
  * (server-streaming measured first on an endpoint ran at 36,950-84,330 msg/s over bridge/tcp in 9
  * runs of 10, and at 433,800-557,000 in 4 runs of 4 with the {@link #steady} wait).
  *
- * @param name {@link #STEADY} or {@link #QUICK}
+ * @param bounded whether this is a quick run's bounded warm-up, whose figures are indicative only
  * @param firstMillis the least load before the first slice
  * @param minOps warm-up operations after which the JIT has compiled a call path (C2 compiles after
  *     about 10,000 invocations)
@@ -23,14 +23,11 @@ package io.lpcbridge.bench;
  * @param jitQuietMillis JIT compile time, client and server together, below which a slice counts
  *     as quiet
  */
-record Warmup(String name, long firstMillis, long minOps, long sliceMillis, long maxMillis, long jitQuietMillis) {
-  static final String STEADY = "steady";
-  static final String QUICK = "quick";
-
+record Warmup(boolean bounded, long firstMillis, long minOps, long sliceMillis, long maxMillis, long jitQuietMillis) {
 
   /** The warm-up of the full sweep and of {@code --goals}: until steady and compiled. */
   static Warmup steady(long warmupMillis) {
-    return new Warmup(STEADY, Math.max(warmupMillis, 1000), 20_000, 500, 20_000, 10);
+    return new Warmup(false, Math.max(warmupMillis, 1000), 20_000, 500, 20_000, 10);
   }
 
   /**
@@ -40,7 +37,7 @@ record Warmup(String name, long firstMillis, long minOps, long sliceMillis, long
    * figures are indicative; reports say so. The stock-gRPC baseline gets {@link #quickBaseline}.
    */
   static Warmup quick(long warmupMillis) {
-    return new Warmup(QUICK, Math.max(warmupMillis, 250), 2_000, 100, 800, 2);
+    return new Warmup(true, Math.max(warmupMillis, 250), 2_000, 100, 800, 2);
   }
 
   /**
@@ -51,11 +48,6 @@ record Warmup(String name, long firstMillis, long minOps, long sliceMillis, long
    */
   static Warmup quickBaseline(long warmupMillis) {
     Warmup steady = steady(warmupMillis);
-    return new Warmup(QUICK, steady.firstMillis, steady.minOps, steady.sliceMillis, 5_000, steady.jitQuietMillis);
-  }
-
-  /** Whether this is the bounded quick warm-up, whose figures are indicative only. */
-  boolean bounded() {
-    return QUICK.equals(name);
+    return new Warmup(true, steady.firstMillis, steady.minOps, steady.sliceMillis, 5_000, steady.jitQuietMillis);
   }
 }

@@ -80,6 +80,21 @@ public final class ShmTransportProvider implements TransportProvider {
   }
 
   @Override
+  public java.util.List<String> optionChoices(String option) {
+    if (!option.equals(IdleStrategy.OPTION)) {
+      return java.util.List.of();
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    out.add(IdleStrategy.DEFAULT.optionValue());
+    for (IdleStrategy s : IdleStrategy.values()) {
+      if (s != IdleStrategy.DEFAULT) {
+        out.add(s.optionValue());
+      }
+    }
+    return java.util.List.copyOf(out);
+  }
+
+  @Override
   public boolean isAvailable() {
     return ShmAvailability.cause().isEmpty();
   }

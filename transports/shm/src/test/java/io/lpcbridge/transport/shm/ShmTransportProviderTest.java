@@ -77,6 +77,8 @@ class ShmTransportProviderTest {
     assertEquals(Set.of(Capability.MESSAGE_BOUNDARIES, Capability.ZERO_COPY, Capability.PEER_CREDENTIALS, Capability.INLINE_RECEIVE), p.capabilities());
     assertTrue(p.description().contains("idle=adaptive by default"), p.description());
     assertEquals(Set.of("idle", "spinTime", "ringSize", "dir", "allowUids"), p.supportedOptions());
+    assertEquals(java.util.List.of("adaptive", "block", "yield", "spin"), p.optionChoices("idle"));
+    assertEquals(java.util.List.of(), p.optionChoices("ringSize"));
   }
 
   @Test

@@ -39,11 +39,7 @@ final class JdkTcp {
       channel.socket().connect(address, (int) Math.clamp(settings.connectTimeout().toMillis(), 1, Integer.MAX_VALUE));
     } catch (SocketTimeoutException e) {
       channel.close();
-      SocketTimeoutException t = new SocketTimeoutException(
-          "tcp: cannot connect to " + target + " within connectTimeout " + settings.connectTimeout()
-              + " (set the transport option connectTimeout to wait longer)");
-      t.initCause(e);
-      throw t;
+      throw TcpTransportProvider.connectTimedOut(target, settings, e);
     } catch (IOException e) {
       channel.close();
       throw TcpTransportProvider.connectFailed(target, e);

@@ -142,17 +142,22 @@ public final class TcpTransportProvider implements TransportProvider {
     }
     if (!done || f.cause() instanceof io.netty.channel.ConnectTimeoutException) {
       f.channel().close();
-      SocketTimeoutException e = new SocketTimeoutException(
-          "tcp: cannot connect to " + target + " within connectTimeout " + settings.connectTimeout()
-              + " (set the transport option connectTimeout to wait longer)");
-      e.initCause(f.cause());
-      throw e;
+      throw connectTimedOut(target, settings, f.cause());
     }
     if (!f.isSuccess()) {
       f.channel().close();
       throw connectFailed(target, f.cause());
     }
     return connection.get();
+  }
+
+  /** A connect that did not complete within {@code connectTimeout}, saying how to wait longer. */
+  static SocketTimeoutException connectTimedOut(Target target, TcpSettings settings, Throwable cause) {
+    SocketTimeoutException e = new SocketTimeoutException(
+        "tcp: cannot connect to " + target + " within connectTimeout " + settings.connectTimeout()
+            + " (set the transport option connectTimeout to wait longer)");
+    e.initCause(cause);
+    return e;
   }
 
   /** A failed connect, naming the target; a refused one stays a {@link ConnectException}. */
