@@ -24,6 +24,8 @@ final class MemoryConnection implements Connection {
   private MemoryConnection peer;
   private final AtomicBoolean open = new AtomicBoolean(true);
   private final AtomicBoolean started = new AtomicBoolean();
+  /** While set, this side's reader holds what arrived until it is counted down ({@link #holdDelivery}). */
+  private volatile java.util.concurrent.CountDownLatch gate;
   /** Every message this side sent, for assertions on batching. */
   final List<ByteBuffer> sent = Collections.synchronizedList(new ArrayList<>());
 
@@ -55,6 +57,10 @@ final class MemoryConnection implements Connection {
                     handler.onClosed(null);
                     return;
                   }
+                  java.util.concurrent.CountDownLatch g = gate;
+                  if (g != null) {
+                    g.await();
+                  }
                   handler.onMessage(m);
                 }
               } catch (InterruptedException e) {
@@ -76,6 +82,23 @@ final class MemoryConnection implements Connection {
     sent.add(copy.asReadOnlyBuffer());
     peer.inbox.add(copy);
     return true;
+  }
+
+  /**
+   * Holds what arrives on this side, undelivered and in order, until {@link #releaseDelivery}: a
+   * test can then act before this side has read what its peer already sent (its HELLO).
+   */
+  void holdDelivery() {
+    gate = new java.util.concurrent.CountDownLatch(1);
+  }
+
+  /** Delivers what {@link #holdDelivery} held, and what comes after. */
+  void releaseDelivery() {
+    java.util.concurrent.CountDownLatch g = gate;
+    gate = null;
+    if (g != null) {
+      g.countDown();
+    }
   }
 
   /** Injects raw bytes as if the peer had sent them. */

@@ -271,11 +271,18 @@ class WireSessionTest {
 
   @Test
   void oversizedMessageEndsOnlyItsCall() throws Exception {
-    connect(SessionOptions.defaults().withMaxInboundMessageSize(100), true);
+    // The server enforces its own limit on a sender that does not know it yet: the client reads
+    // the server's HELLO (which announces 100) only after it has sent. Had it read it first, it
+    // would refuse to send at all (senderRefusesMessageLargerThanPeerAccepts); without the hold,
+    // which one happened was a race, and a fresh-clone build once lost it.
+    connect(SessionOptions.defaults().withMaxInboundMessageSize(100), false);
+    clientConn.holdDelivery();
+    client.start();
     Recorder c = new Recorder();
     WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
     s.request(1);
     s.sendMessage(new ByteArrayInputStream(new byte[101]), true);
+    clientConn.releaseDelivery();
     Recorder srv = awaitServerStream();
     assertEquals("reset:RESOURCE_EXHAUSTED:gRPC message exceeds maximum size 100: 101", srv.next());
     assertEquals("trailers:RESOURCE_EXHAUSTED:gRPC message exceeds maximum size 100: 101", c.next());
