@@ -1,18 +1,18 @@
 package io.lpcbridge.transport.udp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.EventLoop;
 
 /**
  * The socket side of a {@link UdpConnection}: a client's own connected socket, or the listener's
- * socket shared by every connection it accepted. All methods are called on {@link #eventLoop()}.
+ * socket shared by every connection it accepted. All methods are called in the socket's loop
+ * ({@link UdpSocket}).
  *
  * <p>Writes are not flushed one by one: while the socket's read loop runs ({@link #inReadBatch()}),
  * connections that have something to send are marked and pumped once at the end of the batch, and
  * the socket is flushed once after them, so replies to a burst of datagrams leave in one batch.
  */
 interface DatagramPort {
-  EventLoop eventLoop();
+  UdpSocket socket();
 
   ByteBuf allocate(int capacity);
 

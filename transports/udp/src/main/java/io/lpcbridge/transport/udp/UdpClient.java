@@ -2,17 +2,7 @@ package io.lpcbridge.transport.udp;
 
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.udp.UdpStats.Counter;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -38,9 +28,9 @@ import java.util.concurrent.TimeoutException;
  * starts over, well inside the server's cookie lifetime. REFUSE ends the attempt with the server's
  * reason; ICMP port unreachable ends it with "nothing listens".
  *
- * <p>Everything after {@link #connect}'s setup runs on the socket's event loop.
+ * <p>Everything after {@link #connect}'s setup runs in the socket's loop ({@link UdpSocket}).
  */
-final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPort {
+final class UdpClient implements DatagramPort, UdpSocket.Handler {
   static final long COOKIE_RESTART_MICROS = UdpListener.COOKIE_LIFETIME_MICROS / 2;
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -60,9 +50,9 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
   private final Counters counters = new Counters();
   private final CompletableFuture<UdpConnection> established = new CompletableFuture<>();
 
-  private volatile Channel channel;
+  private volatile UdpSocket socket;
 
-  // Event loop only.
+  // In the loop only.
   private Phase phase = Phase.INIT;
   private long serverCid;
   private Packets.Params serverParams;
@@ -72,10 +62,8 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
   private long lastSentAt;
   private int attempts;
   private long handshakeRtt;
-  private ScheduledFuture<?> retransmit;
+  private UdpSocket.Timer retransmit;
   private UdpConnection connection;
-  private boolean inRead;
-  private boolean needsFlush;
   private boolean pumpOwed;
   private volatile Throwable lastSocketError;
 
@@ -97,34 +85,16 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
     UdpClient client = new UdpClient(target, remote, settings);
     Counters.PROCESS.join(client.counters);
     long timeoutMillis = settings.connectTimeout().toMillis();
-    Bootstrap b = new Bootstrap()
-        .group(settings.loops().group())
-        .channel(settings.loops().channelClass())
-        .option(ChannelOption.SO_RCVBUF, UdpSettings.SOCKET_BUFFER)
-        .option(ChannelOption.SO_SNDBUF, UdpSettings.SOCKET_BUFFER)
-        .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65_536))
-        .handler(client);
-    ChannelFuture f = b.connect(remote);
+    UdpSocket socket;
     try {
-      if (!f.await(timeoutMillis, TimeUnit.MILLISECONDS) || !f.isSuccess()) {
-        f.channel().close();
-        Counters.PROCESS.retire(client.counters);
-        Throwable cause = f.cause();
-        IOException e = new IOException("udp: cannot open a socket to " + target + ": "
-            + (cause == null ? "did not complete within connectTimeout" : describe(cause)));
-        e.initCause(cause);
-        throw e;
-      }
-    } catch (InterruptedException e) {
-      f.channel().close();
+      socket = UdpSocket.connect(settings, remote, client, target.toString());
+    } catch (IOException | RuntimeException e) {
       Counters.PROCESS.retire(client.counters);
-      Thread.currentThread().interrupt();
-      throw new IOException("udp: interrupted while connecting to " + target, e);
+      throw e;
     }
-    Channel ch = f.channel();
-    client.channel = ch;
-    ch.closeFuture().addListener(cf -> Counters.PROCESS.retire(client.counters));
-    ch.eventLoop().execute(client::sendInit);
+    client.socket = socket;
+    socket.whenClosed(() -> Counters.PROCESS.retire(client.counters));
+    socket.execute(client::sendInit);
     try {
       return client.established.get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -134,7 +104,7 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
               + client.params.datagramSize() + "-byte datagrams (lower the transport option datagramSize)"
               + (client.lastSocketError != null ? "; last socket error: " + client.lastSocketError.getMessage() : ""));
       if (client.established.completeExceptionally(t)) {
-        ch.eventLoop().execute(() -> client.failHandshake(t));
+        socket.execute(() -> client.failHandshake(t));
         throw t;
       }
       return client.established.getNow(null); // established just now
@@ -147,24 +117,24 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       client.established.completeExceptionally(e);
-      ch.eventLoop().execute(() -> client.failHandshake(e));
+      socket.execute(() -> client.failHandshake(e));
       throw new IOException("udp: interrupted while connecting to " + target, e);
     }
   }
 
-  // ------------------------------------------------------------------ handshake (event loop)
+  // ------------------------------------------------------------------ handshake (in the loop)
 
   private void sendInit() {
     if (phase != Phase.INIT) {
       return;
     }
-    ByteBuf d = channel.alloc().directBuffer(params.datagramSize());
+    ByteBuf d = socket.allocate(params.datagramSize());
     Packets.writeInit(d, clientCid, params);
     sendHandshake(d);
   }
 
   private void sendEcho() {
-    ByteBuf d = channel.alloc().directBuffer(Wire.COOKIE_LENGTH);
+    ByteBuf d = socket.allocate(Wire.COOKIE_LENGTH);
     Packets.writeCookie(d, Wire.TYPE_COOKIE_ECHO, serverCid, clientCid, params, cookieTimestamp, cookieMac);
     sendHandshake(d);
   }
@@ -172,14 +142,15 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
   private void sendHandshake(ByteBuf d) {
     counters.inc(Counter.DATAGRAMS_SENT);
     counters.add(Counter.BYTES_SENT, d.readableBytes());
-    channel.writeAndFlush(d, channel.voidPromise());
+    socket.write(d, null);
+    socket.flush();
     lastSentAt = System.nanoTime();
     long delay = Math.min(RttEstimator.INITIAL_RTO_NANOS << Math.min(attempts, 8), RttEstimator.MAX_BACKOFF_NANOS);
     attempts++;
     if (retransmit != null) {
-      retransmit.cancel(false);
+      retransmit.cancel();
     }
-    retransmit = channel.eventLoop().schedule(this::onRetransmitTimer, delay, TimeUnit.NANOSECONDS);
+    retransmit = socket.schedule(this::onRetransmitTimer, delay);
   }
 
   private void onRetransmitTimer() {
@@ -259,7 +230,7 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
   private void establish(long now) {
     phase = Phase.OPEN;
     if (retransmit != null) {
-      retransmit.cancel(false);
+      retransmit.cancel();
       retransmit = null;
     }
     int size = Math.min(params.datagramSize(), serverParams.datagramSize());
@@ -267,7 +238,7 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
         clientCid, serverCid, size, params.window(), serverParams.window(), settings.maxMessageSize(),
         settings.idleTimeout(), settings.keepAlive(), settings.minRto(), settings.linger(), peerName);
     connection = new UdpConnection(
-        this, remote, UdpTransportProvider.format((InetSocketAddress) channel.localAddress()), config,
+        this, remote, UdpTransportProvider.format(socket.localAddress()), config,
         serverParams.maxMessageSize(), settings.highWaterMark(), counters, handshakeRtt, 0);
     if (!established.complete(connection)) {
       connection.abort(new IOException("udp: connect to " + target + " was abandoned"), true);
@@ -280,65 +251,57 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
     }
     phase = Phase.FAILED;
     if (retransmit != null) {
-      retransmit.cancel(false);
+      retransmit.cancel();
       retransmit = null;
     }
     established.completeExceptionally(cause);
-    channel.close();
+    socket.close();
   }
 
-  // ------------------------------------------------------------------ Netty callbacks (event loop)
+  // ------------------------------------------------------------------ the socket's events (in the loop)
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    DatagramPacket packet = (DatagramPacket) msg;
-    ByteBuf d = packet.content();
-    inRead = true;
-    try {
-      long now = System.nanoTime();
-      Packets.Check check = Packets.checkHeader(d);
-      if (check != Packets.Check.OK) {
+  public void onDatagram(ByteBuf d, InetSocketAddress sender, long now) {
+    Packets.Check check = Packets.checkHeader(d);
+    if (check != Packets.Check.OK) {
+      countReceived(d);
+      counters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
+      return;
+    }
+    if (Packets.destination(d) != clientCid) {
+      countReceived(d);
+      counters.inc(Counter.UNKNOWN_CONNECTION_DROPPED);
+      return;
+    }
+    int type = Packets.type(d);
+    switch (type) {
+      case Wire.TYPE_COOKIE -> {
         countReceived(d);
-        counters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
-        return;
+        onCookie(d, now);
       }
-      if (Packets.destination(d) != clientCid) {
+      case Wire.TYPE_ACCEPT -> {
         countReceived(d);
-        counters.inc(Counter.UNKNOWN_CONNECTION_DROPPED);
-        return;
+        onAccept(d, now);
       }
-      int type = Packets.type(d);
-      switch (type) {
-        case Wire.TYPE_COOKIE -> {
-          countReceived(d);
-          onCookie(d, now);
+      case Wire.TYPE_REFUSE -> {
+        countReceived(d);
+        onRefuse(d);
+      }
+      case Wire.TYPE_SESSION, Wire.TYPE_RESET -> {
+        if (connection == null && phase == Phase.ECHO && type == Wire.TYPE_SESSION) {
+          establish(now); // ACCEPT was lost; the server's first datagram confirms the connection
         }
-        case Wire.TYPE_ACCEPT -> {
+        if (connection != null) {
+          connection.onDatagram(d, now); // the session counts it
+        } else {
           countReceived(d);
-          onAccept(d, now);
-        }
-        case Wire.TYPE_REFUSE -> {
-          countReceived(d);
-          onRefuse(d);
-        }
-        case Wire.TYPE_SESSION, Wire.TYPE_RESET -> {
-          if (connection == null && phase == Phase.ECHO && type == Wire.TYPE_SESSION) {
-            establish(now); // ACCEPT was lost; the server's first datagram confirms the connection
-          }
-          if (connection != null) {
-            connection.onDatagram(d, now); // the session counts it
-          } else {
-            countReceived(d);
-            counters.inc(Counter.UNKNOWN_CONNECTION_DROPPED);
-          }
-        }
-        default -> {
-          countReceived(d);
-          counters.inc(Counter.MALFORMED_DROPPED);
+          counters.inc(Counter.UNKNOWN_CONNECTION_DROPPED);
         }
       }
-    } finally {
-      packet.release();
+      default -> {
+        countReceived(d);
+        counters.inc(Counter.MALFORMED_DROPPED);
+      }
     }
   }
 
@@ -348,17 +311,15 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
   }
 
   @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) {
-    inRead = false;
+  public void onReadComplete() {
     if (pumpOwed && connection != null) {
       pumpOwed = false;
       connection.pump();
     }
-    flush();
   }
 
   @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+  public void onError(Throwable cause) {
     if (isPortUnreachable(cause)) {
       counters.inc(Counter.PORT_UNREACHABLE);
       if (connection == null) {
@@ -388,7 +349,7 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
   }
 
   @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
+  public void onClosed() {
     if (connection != null) {
       connection.abort(new IOException("udp: the socket to " + peerName + " was closed"), false);
     } else {
@@ -396,27 +357,26 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
     }
   }
 
-  // ------------------------------------------------------------------ DatagramPort (event loop)
+  // ------------------------------------------------------------------ DatagramPort (in the loop)
 
   @Override
-  public EventLoop eventLoop() {
-    return channel.eventLoop();
+  public UdpSocket socket() {
+    return socket;
   }
 
   @Override
   public ByteBuf allocate(int capacity) {
-    return channel.alloc().directBuffer(capacity);
+    return socket.allocate(capacity);
   }
 
   @Override
   public void write(UdpConnection c, ByteBuf datagram) {
-    channel.write(datagram, channel.voidPromise());
-    needsFlush = true;
+    socket.write(datagram, null);
   }
 
   @Override
   public boolean inReadBatch() {
-    return inRead;
+    return socket.inReadBatch();
   }
 
   @Override
@@ -426,25 +386,12 @@ final class UdpClient extends ChannelInboundHandlerAdapter implements DatagramPo
 
   @Override
   public void flush() {
-    if (needsFlush && !inRead) {
-      needsFlush = false;
-      channel.flush();
-    }
+    socket.flush();
   }
 
   @Override
   public void terminated(UdpConnection c) {
-    flush();
-    channel.close();
-  }
-
-  /** A cause's message, or its kind when it has none (netty's socket errors can come without one). */
-  private static String describe(Throwable cause) {
-    String m = cause.getMessage();
-    String kind = cause.getClass().getSimpleName();
-    if (m == null || m.isBlank()) {
-      return kind;
-    }
-    return m.startsWith("null") ? kind + m.substring(4) : m;
+    socket.flush();
+    socket.close();
   }
 }

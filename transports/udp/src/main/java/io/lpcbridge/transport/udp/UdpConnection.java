@@ -5,7 +5,6 @@ import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.MessageHandler;
 import io.lpcbridge.transport.MessageTooLargeException;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -13,21 +12,23 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
- * One udp connection: a {@link ReliableSession} driven by its socket's event loop, with the
- * {@link Connection} contract on top.
+ * One udp connection: a {@link ReliableSession} driven in its socket's loop ({@link UdpSocket}), with
+ * the {@link Connection} contract on top.
  *
  * <h2>Threading</h2>
  *
  * {@link #send} and {@link #close} run on any thread: they copy the message (or a close marker)
  * into an outbox under {@code this} lock, so a close never overtakes a message accepted before it,
- * and ask the event loop to {@link #pump}. The session, the timer and every {@link MessageHandler}
- * callback are touched only on the event loop. A send from inside {@code onMessage} is pumped at the
- * end of the read batch, so a reply leaves with the acknowledgement of what it answers.
+ * and ask the loop to {@link #pump}: on Netty the event loop does it later, with {@code io=jdk} the
+ * calling thread does it now under the socket's lock and writes the datagrams itself. The session
+ * and the timer are touched only in the loop, and every {@link MessageHandler} callback goes through
+ * {@link UdpSocket#upcall}. A send from inside a read batch is pumped at the end of the batch, so a
+ * reply leaves with the acknowledgement of what it answers.
  *
  * <h2>Backpressure</h2>
  *
@@ -43,7 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * given slack rather than blaming the peer for datagrams this side did not read.
  */
 final class UdpConnection implements Connection {
-  private static final Set<Capability> CAPABILITIES = Set.of(Capability.CROSS_HOST);
+  static final Set<Capability> CAPABILITIES = Set.of(Capability.CROSS_HOST);
+  /** With {@code io=jdk}: a waiting caller reads its own reply. */
+  static final Set<Capability> INLINE_CAPABILITIES = Set.of(Capability.CROSS_HOST, Capability.INLINE_RECEIVE);
   private static final Object CLOSE = new Object();
   static final long STALL_NANOS = 200_000_000L;
   private static final long NONE = Long.MAX_VALUE;
@@ -69,14 +72,16 @@ final class UdpConnection implements Connection {
   /** Set once by close(), the peer's FIN or the end of the session; guarded by {@code this} when set. */
   private volatile boolean closing;
 
-  /** Written once, on the event loop; read by send() for onWritable. */
+  /** Written once, in the loop; read by send() for onWritable. */
   private volatile MessageHandler handler;
+  /** A deferred onMessage threw: the session is being failed, and nothing more is delivered. */
+  private volatile boolean handlerFailed;
 
-  // Event loop only.
+  // In the loop only.
   private boolean closedBeforeStart;
   private Throwable closedCause;
   private boolean pumpPending;
-  private ScheduledFuture<?> timer;
+  private UdpSocket.Timer timer;
   private long timerDeadline = NONE;
 
   /**
@@ -108,10 +113,10 @@ final class UdpConnection implements Connection {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("start() called twice on " + this);
     }
-    port.eventLoop().execute(() -> {
+    port.socket().execute(() -> {
       this.handler = handler;
       if (closedBeforeStart) {
-        handler.onClosed(closedCause);
+        port.socket().upcall(() -> handler.onClosed(closedCause));
         return;
       }
       session.start(System.nanoTime());
@@ -179,7 +184,17 @@ final class UdpConnection implements Connection {
 
   @Override
   public Set<Capability> capabilities() {
-    return CAPABILITIES;
+    return port.socket().inlineReceive() ? INLINE_CAPABILITIES : CAPABILITIES;
+  }
+
+  @Override
+  public boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
+    return handler != null && port.socket().receiveInline(done, timeoutNanos);
+  }
+
+  @Override
+  public void wakeReceivers() {
+    port.socket().wakeReceivers();
   }
 
   @Override
@@ -197,7 +212,7 @@ final class UdpConnection implements Connection {
     return "udp connection " + localAddress + " -> " + remoteAddress;
   }
 
-  // ------------------------------------------------------------------ for the port (event loop)
+  // ------------------------------------------------------------------ for the port (in the loop)
 
   InetSocketAddress peer() {
     return peer;
@@ -256,10 +271,11 @@ final class UdpConnection implements Connection {
   }
 
   private void requestPump() {
-    if (port.eventLoop().inEventLoop() && port.inReadBatch()) {
+    UdpSocket socket = port.socket();
+    if (socket.inLoop() && port.inReadBatch()) {
       port.pumpAfterReadBatch(this);
     } else if (pumpScheduled.compareAndSet(false, true)) {
-      port.eventLoop().execute(pumpTask);
+      socket.execute(pumpTask);
     }
   }
 
@@ -282,7 +298,7 @@ final class UdpConnection implements Connection {
       if (timerDeadline - deadline <= 0 && !early) {
         return;
       }
-      timer.cancel(false);
+      timer.cancel();
       timer = null;
       timerDeadline = NONE;
     }
@@ -290,7 +306,7 @@ final class UdpConnection implements Connection {
       return;
     }
     timerDeadline = deadline;
-    timer = port.eventLoop().schedule(this::onTimer, Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
+    timer = port.socket().schedule(this::onTimer, Math.max(0, deadline - now));
   }
 
   private void onTimer() {
@@ -345,13 +361,33 @@ final class UdpConnection implements Connection {
   private final class SessionEvents implements ReliableSession.Events {
     @Override
     public void onMessage(ByteBuffer message) {
-      handler.onMessage(message);
+      UdpSocket socket = port.socket();
+      if (!socket.defersUpcalls()) {
+        handler.onMessage(message);
+        return;
+      }
+      byte[] copy = new byte[message.remaining()];
+      message.get(copy);
+      socket.upcall(() -> deliver(copy));
+    }
+
+    /** A deferred onMessage; a handler that throws fails the session, as it would if called at once. */
+    private void deliver(byte[] message) {
+      if (handlerFailed) {
+        return;
+      }
+      try {
+        handler.onMessage(ByteBuffer.wrap(message));
+      } catch (RuntimeException | Error e) {
+        handlerFailed = true;
+        port.socket().execute(() -> session.abort(e, true));
+      }
     }
 
     @Override
     public void onAcked(long bytes) {
       if (unacknowledged.addAndGet(-bytes) <= lowWater && unwritable.compareAndSet(true, false)) {
-        notifyWritable();
+        port.socket().upcall(UdpConnection.this::notifyWritable);
       }
     }
 
@@ -366,18 +402,19 @@ final class UdpConnection implements Connection {
         closing = true;
       }
       outbox.clear();
-      if (handler == null) {
+      MessageHandler h = handler;
+      if (h == null) {
         closedBeforeStart = true;
         closedCause = cause;
       } else {
-        handler.onClosed(cause);
+        port.socket().upcall(() -> h.onClosed(cause));
       }
     }
 
     @Override
     public void onTerminated() {
       if (timer != null) {
-        timer.cancel(false);
+        timer.cancel();
         timer = null;
       }
       outbox.clear();

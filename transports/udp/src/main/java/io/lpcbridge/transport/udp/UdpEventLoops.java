@@ -10,6 +10,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
 
@@ -23,8 +24,17 @@ enum UdpEventLoops {
   EPOLL(EpollDatagramChannel.class, EpollIoHandler::newFactory),
   NIO(NioDatagramChannel.class, NioIoHandler::newFactory);
 
-  /** Transport option choosing the I/O kind: {@code auto} (epoll when available), {@code epoll}, {@code nio}. */
+  /**
+   * Transport option choosing the I/O kind: {@code auto} (epoll when available), {@code epoll},
+   * {@code nio}, or {@code jdk} (no event loop: see {@link JdkUdpSocket}).
+   */
   static final String IO_OPTION = "io";
+
+  /** The {@link #IO_OPTION} value that leaves Netty for {@link JdkUdpSocket}. */
+  static final String JDK = "jdk";
+
+  /** What {@link #IO_OPTION} takes, the default first. */
+  static final List<String> CHOICES = List.of("auto", "epoll", "nio", JDK);
 
   private final Class<? extends DatagramChannel> channelClass;
   private final Supplier<IoHandlerFactory> ioHandlerFactory;
@@ -58,7 +68,8 @@ enum UdpEventLoops {
         }
         yield EPOLL;
       }
-      default -> throw new IllegalArgumentException("transport option io='" + value + "' is not one of auto, epoll, nio");
+      default -> throw new IllegalArgumentException(
+          "transport option io='" + value + "' is not one of " + String.join(", ", CHOICES));
     };
   }
 

@@ -3,18 +3,8 @@ package io.lpcbridge.transport.udp;
 import io.lpcbridge.transport.Listener;
 import io.lpcbridge.transport.Target;
 import io.lpcbridge.transport.udp.UdpStats.Counter;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.socket.DatagramPacket;
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -24,11 +14,10 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One server socket serving every client: the server half of the handshake, and the port of every
- * connection it accepted, which all run on its event loop. Datagrams are routed by destination
+ * connection it accepted, which all run in its loop ({@link UdpSocket}). Datagrams are routed by destination
  * connection id and must come from the address the connection was opened from.
  *
  * <h2>Memory under attack</h2>
@@ -47,16 +36,16 @@ import java.util.concurrent.TimeUnit;
  * accepting: a closed listener answers handshakes with REFUSE, and its socket is closed (the port
  * released) as soon as the last accepted connection has ended, since they share it.
  */
-final class UdpListener extends ChannelInboundHandlerAdapter implements Listener, DatagramPort {
+final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
   static final long COOKIE_LIFETIME_MICROS = 30_000_000L;
   static final int MAX_TOMBSTONES = 65_536;
-  private static final long CLOSE_WAIT_SECONDS = 5;
+  private static final long CLOSE_WAIT_MILLIS = 5_000;
 
   private final UdpSettings settings;
   private final Counters socketCounters = new Counters();
   private final Counters.Group group = new Counters.Group();
   private final CookieJar cookies = new CookieJar();
-  private Channel channel;
+  private UdpSocket socket;
   private Target boundTarget;
   private String localAddress;
 
@@ -64,14 +53,12 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
   private Acceptor acceptor;
   private volatile boolean closed;
 
-  // Event loop only.
+  // In the loop only.
   private final Map<Long, UdpConnection> connections = new HashMap<>();
   private final Map<InetAddress, Integer> perHost = new HashMap<>();
   private final LinkedHashMap<Long, Long> tombstones = new LinkedHashMap<>();
   private long replayWatermark = Long.MIN_VALUE;
   private final List<UdpConnection> owed = new ArrayList<>();
-  private boolean inRead;
-  private boolean needsFlush;
 
   private UdpListener(UdpSettings settings) {
     this.settings = settings;
@@ -81,35 +68,18 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
   static UdpListener bind(Target target, InetSocketAddress address, UdpSettings settings) throws IOException {
     Target.HostPort requested = target.hostPort(-1);
     UdpListener listener = new UdpListener(settings);
-    Bootstrap b = new Bootstrap()
-        .group(settings.loops().group())
-        .channel(settings.loops().channelClass())
-        .option(ChannelOption.AUTO_READ, false)
-        .option(ChannelOption.SO_RCVBUF, UdpSettings.SOCKET_BUFFER)
-        .option(ChannelOption.SO_SNDBUF, UdpSettings.SOCKET_BUFFER)
-        .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65_536))
-        .handler(listener);
-    ChannelFuture f = b.bind(address);
-    if (!f.awaitUninterruptibly(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS) || !f.isSuccess()) {
-      f.channel().close();
-      Throwable cause = f.cause();
-      BindException e = new BindException(
-          "udp: cannot listen on " + target + ": " + (cause == null ? "bind did not complete" : cause.getMessage()));
-      e.initCause(cause);
-      throw e;
-    }
-    InetSocketAddress bound = (InetSocketAddress) f.channel().localAddress();
-    Target local = Target.of(target.scheme(), "//" + new Target.HostPort(requested.host(), bound.getPort()));
-    listener.finishBind(f.channel(), local);
+    UdpSocket socket = UdpSocket.bind(settings, address, listener, target.toString());
+    Target local = Target.of(target.scheme(), "//" + new Target.HostPort(requested.host(), socket.localAddress().getPort()));
+    listener.finishBind(socket, local);
     return listener;
   }
 
-  private void finishBind(Channel ch, Target local) {
-    this.channel = ch;
+  private void finishBind(UdpSocket s, Target local) {
+    this.socket = s;
     this.boundTarget = local;
-    this.localAddress = UdpTransportProvider.format((InetSocketAddress) ch.localAddress());
+    this.localAddress = UdpTransportProvider.format(s.localAddress());
     Counters.PROCESS.join(group);
-    ch.closeFuture().addListener(f -> Counters.PROCESS.retire(group));
+    s.whenClosed(() -> Counters.PROCESS.retire(group));
   }
 
   // ------------------------------------------------------------------ Listener
@@ -130,7 +100,7 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
       }
       this.acceptor = acceptor;
     }
-    channel.config().setAutoRead(true);
+    socket.startReading();
   }
 
   @Override
@@ -141,21 +111,19 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
       }
       closed = true;
     }
-    EventLoop loop = channel.eventLoop();
-    if (loop.inEventLoop()) {
+    if (socket.inLoop()) {
       closeIfIdle();
       return;
     }
-    loop.submit(this::closeIfIdle).awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-    if (!channel.isOpen() && settings.loops() == UdpEventLoops.NIO) {
-      // The JDK closes a selector-registered socket only when the selector next runs; wait for that.
-      loop.schedule(() -> {}, 10, TimeUnit.MILLISECONDS).awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+    socket.executeAndWait(this::closeIfIdle, CLOSE_WAIT_MILLIS);
+    if (!socket.isOpen()) {
+      socket.awaitClosed(CLOSE_WAIT_MILLIS); // the port is free once close() returns
     }
   }
 
   private void closeIfIdle() {
     if (connections.isEmpty()) {
-      channel.close();
+      socket.close();
     }
   }
 
@@ -168,59 +136,48 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
     return "udp listener on " + boundTarget;
   }
 
-  // ------------------------------------------------------------------ datagrams in (event loop)
+  // ------------------------------------------------------------------ datagrams in (in the loop)
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    DatagramPacket packet = (DatagramPacket) msg;
-    ByteBuf d = packet.content();
-    InetSocketAddress sender = packet.sender();
-    inRead = true;
-    try {
-      long now = System.nanoTime();
-      Packets.Check check = Packets.checkHeader(d);
-      if (check != Packets.Check.OK) {
-        countReceived(d);
-        socketCounters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
-        return;
-      }
-      switch (Packets.type(d)) {
-        case Wire.TYPE_INIT -> onInit(d, sender);
-        case Wire.TYPE_COOKIE_ECHO -> onEcho(d, sender, now);
-        case Wire.TYPE_SESSION, Wire.TYPE_RESET -> {
-          UdpConnection c = connections.get(Packets.destination(d));
-          if (c == null) {
-            countReceived(d);
-            socketCounters.inc(Counter.UNKNOWN_CONNECTION_DROPPED);
-          } else if (!c.peer().equals(sender)) {
-            countReceived(d);
-            socketCounters.inc(Counter.WRONG_SOURCE_DROPPED);
-          } else {
-            c.onDatagram(d, now);
-          }
-        }
-        default -> {
+  public void onDatagram(ByteBuf d, InetSocketAddress sender, long now) {
+    Packets.Check check = Packets.checkHeader(d);
+    if (check != Packets.Check.OK) {
+      countReceived(d);
+      socketCounters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
+      return;
+    }
+    switch (Packets.type(d)) {
+      case Wire.TYPE_INIT -> onInit(d, sender);
+      case Wire.TYPE_COOKIE_ECHO -> onEcho(d, sender, now);
+      case Wire.TYPE_SESSION, Wire.TYPE_RESET -> {
+        UdpConnection c = connections.get(Packets.destination(d));
+        if (c == null) {
           countReceived(d);
-          socketCounters.inc(Counter.MALFORMED_DROPPED);
+          socketCounters.inc(Counter.UNKNOWN_CONNECTION_DROPPED);
+        } else if (!c.peer().equals(sender)) {
+          countReceived(d);
+          socketCounters.inc(Counter.WRONG_SOURCE_DROPPED);
+        } else {
+          c.onDatagram(d, now);
         }
       }
-    } finally {
-      packet.release();
+      default -> {
+        countReceived(d);
+        socketCounters.inc(Counter.MALFORMED_DROPPED);
+      }
     }
   }
 
   @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) {
-    inRead = false;
+  public void onReadComplete() {
     for (int i = 0; i < owed.size(); i++) {
       owed.get(i).pump();
     }
     owed.clear();
-    flush();
   }
 
   @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+  public void onError(Throwable cause) {
     // An unconnected socket reports no ICMP errors. What comes here is a failed send (a link that
     // is down, a route that is gone): the datagram is lost like any other, and retransmission or the
     // idle timeout deals with it. The socket stays open.
@@ -228,7 +185,7 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
   }
 
   @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
+  public void onClosed() {
     failAll(new IOException("udp: the listening socket on " + boundTarget + " closed"));
     Acceptor a;
     synchronized (this) {
@@ -250,7 +207,7 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
     socketCounters.add(Counter.BYTES_RECEIVED, d.readableBytes());
   }
 
-  // ------------------------------------------------------------------ handshake (event loop)
+  // ------------------------------------------------------------------ handshake (in the loop)
 
   private void onInit(ByteBuf d, InetSocketAddress sender) {
     countReceived(d);
@@ -378,32 +335,30 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
   private void sendDirect(ByteBuf d, InetSocketAddress to) {
     socketCounters.inc(Counter.DATAGRAMS_SENT);
     socketCounters.add(Counter.BYTES_SENT, d.readableBytes());
-    channel.write(new DatagramPacket(d, to), channel.voidPromise());
-    needsFlush = true;
-    flush();
+    socket.write(d, to);
+    socket.flush();
   }
 
-  // ------------------------------------------------------------------ DatagramPort (event loop)
+  // ------------------------------------------------------------------ DatagramPort (in the loop)
 
   @Override
-  public EventLoop eventLoop() {
-    return channel.eventLoop();
+  public UdpSocket socket() {
+    return socket;
   }
 
   @Override
   public ByteBuf allocate(int capacity) {
-    return channel.alloc().directBuffer(capacity);
+    return socket.allocate(capacity);
   }
 
   @Override
   public void write(UdpConnection c, ByteBuf datagram) {
-    channel.write(new DatagramPacket(datagram, c.peer()), channel.voidPromise());
-    needsFlush = true;
+    socket.write(datagram, c.peer());
   }
 
   @Override
   public boolean inReadBatch() {
-    return inRead;
+    return socket.inReadBatch();
   }
 
   @Override
@@ -415,15 +370,12 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
 
   @Override
   public void flush() {
-    if (needsFlush && !inRead) {
-      needsFlush = false;
-      channel.flush();
-    }
+    socket.flush();
   }
 
   @Override
   public void terminated(UdpConnection c) {
-    flush();
+    socket.flush();
     if (connections.remove(c.localCid()) == null) {
       return;
     }
@@ -434,7 +386,7 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
     }
     group.retire(c.counters());
     if (closed && connections.isEmpty()) {
-      channel.close();
+      socket.close();
     }
   }
 
@@ -454,8 +406,10 @@ final class UdpListener extends ChannelInboundHandlerAdapter implements Listener
     tombstones.put(serverCid, cookieTimestamp);
   }
 
-  /** Connections open now, for tests. Call on the event loop. */
+  /** Connections open now, for tests: read in the loop, waiting up to 5 s for it. */
   int connectionCount() {
-    return connections.size();
+    int[] n = {-1};
+    socket.executeAndWait(() -> n[0] = connections.size(), CLOSE_WAIT_MILLIS);
+    return n[0];
   }
 }

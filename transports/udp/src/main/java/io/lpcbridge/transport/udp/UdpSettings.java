@@ -8,7 +8,8 @@ import java.util.Set;
 /**
  * The {@link TransportOptions} a udp listener or connection uses, parsed and checked once.
  *
- * @param loops the event loops and channel class ({@code io})
+ * @param loops the event loops and channel class ({@code io}); null with {@code io=jdk}, which runs
+ *     on no event loop ({@link JdkUdpSocket})
  * @param maxMessageSize the largest message each way
  * @param highWaterMark unacknowledged bytes above which the connection turns unwritable; it turns
  *     writable again below half
@@ -65,6 +66,11 @@ record UdpSettings(
   /** Fewest segments a receive window may have. */
   static final int MIN_WINDOW_SEGMENTS = 16;
 
+  /** Whether sockets run on {@link JdkUdpSocket} instead of Netty's event loops. */
+  boolean jdk() {
+    return loops == null;
+  }
+
   static UdpSettings of(TransportOptions options) {
     options.checkKnown("udp", OPTIONS);
     int high = options.writeHighWaterMark();
@@ -102,8 +108,9 @@ record UdpSettings(
       throw new IllegalArgumentException(
           "transport options maxConnections=" + maxConnections + " and maxConnectionsPerHost=" + perHost + " must be positive");
     }
+    String io = options.get(UdpEventLoops.IO_OPTION, "auto").trim();
     return new UdpSettings(
-        UdpEventLoops.forOption(options.get(UdpEventLoops.IO_OPTION, "auto")),
+        io.equalsIgnoreCase(UdpEventLoops.JDK) ? null : UdpEventLoops.forOption(io),
         options.maxMessageSize(),
         high,
         options.connectTimeout(),

@@ -25,7 +25,9 @@ import java.util.Set;
  * timeouts with backoff plus fast retransmit, fragmentation and bounded reassembly, a flow window,
  * AIMD congestion control, keepalive and an idle timeout.
  *
- * <p>Options beyond the common ones: {@code io} = {@code auto}|{@code epoll}|{@code nio};
+ * <p>Options beyond the common ones: {@code io} = {@code auto}|{@code epoll}|{@code nio}|{@code jdk}
+ * (JDK datagram channels with no event loop: a caller sends its own datagrams and reads its own
+ * reply, and handlers run on the thread that read their call; see {@link UdpSocket});
  * {@code datagramSize} (default 1200 across hosts, 16k on loopback); {@code receiveWindow} (1m);
  * {@code idleTimeout} (5s: a peer silent this long is dead); {@code keepAliveInterval} (1s, or a
  * fifth of an idleTimeout that is set); {@code minRto} (200ms); {@code maxConnections} (4096) and
@@ -39,7 +41,6 @@ import java.util.Set;
  * {@link #stats(Listener)} and {@link #totals()}.
  */
 public final class UdpTransportProvider implements TransportProvider {
-  private static final Set<Capability> CAPABILITIES = Set.of(Capability.CROSS_HOST);
 
   @Override
   public String name() {
@@ -60,7 +61,17 @@ public final class UdpTransportProvider implements TransportProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    return CAPABILITIES;
+    return UdpConnection.CAPABILITIES;
+  }
+
+  @Override
+  public Set<Capability> capabilities(TransportOptions options) {
+    return UdpSettings.of(options).jdk() ? UdpConnection.INLINE_CAPABILITIES : UdpConnection.CAPABILITIES;
+  }
+
+  @Override
+  public List<String> optionChoices(String option) {
+    return option.equals(UdpEventLoops.IO_OPTION) ? UdpEventLoops.CHOICES : List.of();
   }
 
   @Override

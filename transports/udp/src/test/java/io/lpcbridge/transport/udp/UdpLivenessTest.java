@@ -27,6 +27,11 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class UdpLivenessTest {
+
+  /** The options every socket here starts from: the default engine; a subclass picks another. */
+  protected TransportOptions base() {
+    return TransportOptions.defaults();
+  }
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
   private static byte[] bytes(String s) {
@@ -35,7 +40,7 @@ class UdpLivenessTest {
 
   @Test
   void aPathThatGoesSilentFailsBothEndsWithinTheIdleTimeoutAndANewConnectionWorksWhenItIsBack() throws Exception {
-    TransportOptions options = TransportOptions.defaults().with(UdpSettings.IDLE_TIMEOUT, "1s"); // keepalive 200 ms
+    TransportOptions options = base().with(UdpSettings.IDLE_TIMEOUT, "1s"); // keepalive 200 ms
     try (TestServer server = new TestServer(Transports.listen(Target.parse("udp://127.0.0.1:0"), options), RecordingHandler::echoing);
          LossyRelay relay = new LossyRelay(UdpBadInputTest.address(server.listener()), 1)) {
       Target viaRelay = Target.parse("udp://127.0.0.1:" + relay.address().getPort());
@@ -75,7 +80,7 @@ class UdpLivenessTest {
 
   @Test
   void keepalivesHoldAnIdleConnectionOpenThroughThirtyPercentLoss() throws Exception {
-    TransportOptions options = TransportOptions.defaults()
+    TransportOptions options = base()
         .with(UdpSettings.IDLE_TIMEOUT, "2s")
         .with(UdpSettings.KEEP_ALIVE, "200ms")
         .with(TransportOptions.CONNECT_TIMEOUT, "20s");
@@ -99,8 +104,8 @@ class UdpLivenessTest {
 
   @Test
   void aHandlerThatBlocksItsEventLoopIsNotMistakenForADeadPeer() throws Exception {
-    TransportOptions serverOptions = TransportOptions.defaults().with(UdpSettings.IDLE_TIMEOUT, "1s");
-    TransportOptions clientOptions = TransportOptions.defaults().with(UdpSettings.IDLE_TIMEOUT, "10s");
+    TransportOptions serverOptions = base().with(UdpSettings.IDLE_TIMEOUT, "1s");
+    TransportOptions clientOptions = base().with(UdpSettings.IDLE_TIMEOUT, "10s");
     try (TestServer server = new TestServer(Transports.listen(Target.parse("udp://127.0.0.1:0"), serverOptions),
         conn -> new RecordingHandler(m -> {
           if (m.remaining() == 5) {

@@ -32,10 +32,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class UdpLossyPathTest {
+
+  /** The options every socket here starts from: the default engine; a subclass picks another. */
+  protected TransportOptions base() {
+    return TransportOptions.defaults();
+  }
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  private static TransportOptions options(int datagramSize) {
-    return TransportOptions.defaults()
+  private TransportOptions options(int datagramSize) {
+    return base()
         .with(UdpSettings.DATAGRAM_SIZE, datagramSize)
         .with(TransportOptions.WRITE_HIGH_WATER_MARK, "256k")
         .with(TransportOptions.CONNECT_TIMEOUT, "20s")
