@@ -26,10 +26,10 @@ import java.util.concurrent.TimeUnit;
 final class TestServers implements AutoCloseable {
   /**
    * The transports every RPC test runs over: a scheme, or a scheme with an option that changes how
-   * it works ({@code tcp[io=jdk]}: JDK sockets instead of Netty).
+   * it works ({@code tcp[io=jdk]}, {@code udp[io=jdk]}: JDK sockets instead of Netty).
    */
-  static final List<String> SCHEMES =
-      List.of("tcp", "tcp[io=jdk]", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair", "udp", "shm");
+  static final List<String> SCHEMES = List.of(
+      "tcp", "tcp[io=jdk]", "unix", "grpc", "unix+dgram", "fifo", "mq", "pipe", "socketpair", "udp", "udp[io=jdk]", "shm");
 
   /**
    * Options per scheme, on both ends, beyond those in its name. POSIX queues are small on purpose:

@@ -45,6 +45,7 @@ class GrpcInteropCasesTest {
     PIPE(() -> new BridgeInteropCases("pipe")),
     SOCKETPAIR(() -> new BridgeInteropCases("socketpair")),
     UDP(() -> new BridgeInteropCases("udp")),
+    UDP_JDK(() -> new BridgeInteropCases("udp", java.util.Map.of("io", "jdk"))),
     SHM(() -> new BridgeInteropCases("shm"));
 
     private final Supplier<AbstractInteropTest> factory;

@@ -16,6 +16,13 @@ final class Clients {
   }
 
   static Path configFile(String name, String target, String connectTimeout) {
+    return configFile(name, target, connectTimeout, Map.of());
+  }
+
+  /** The same, with more transport options for the client ({@code io: jdk}). */
+  static Path configFile(String name, String target, String connectTimeout, Map<String, String> options) {
+    StringBuilder more = new StringBuilder();
+    options.forEach((k, v) -> more.append("      ").append(k).append(": ").append(v).append("\n"));
     return Workspace.write(
         "config/" + name + ".yaml",
         "# written by the cross-host tests: the only thing that differs between transports\n"
@@ -23,7 +30,8 @@ final class Clients {
             + "  echo:\n"
             + "    target: " + target + "\n"
             + "    options:\n"
-            + "      connectTimeout: " + connectTimeout + "\n");
+            + "      connectTimeout: " + connectTimeout + "\n"
+            + more);
   }
 
   /** The client program on {@code host} with {@code BRIDGE_CONFIG} pointing at {@code config}. */

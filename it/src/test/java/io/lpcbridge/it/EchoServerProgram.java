@@ -75,7 +75,7 @@ public final class EchoServerProgram {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: EchoServerProgram TARGET...   (e.g. tcp://10.77.0.2:0 grpc://10.77.0.2:0)");
+      System.err.println("usage: EchoServerProgram TARGET[?option=value&...]...   (e.g. tcp://10.77.0.2:0 udp://10.77.0.2:0?io=jdk)");
       System.exit(2);
     }
     EchoService echo = new EchoService();
@@ -95,8 +95,19 @@ public final class EchoServerProgram {
             return next.startCall(call, headers);
           }
         };
-    BridgeServer server =
-        BridgeServerBuilder.forTargets(args).addService(echo).addService(new KeyValueService()).intercept(record).build().start();
+    BridgeServerBuilder builder = BridgeServerBuilder.create().addService(echo).addService(new KeyValueService()).intercept(record);
+    for (String arg : args) {
+      // TARGET, or TARGET?option=value&option=value (transport options for that listener)
+      int q = arg.indexOf('?');
+      Map<String, String> options = new java.util.LinkedHashMap<>();
+      if (q >= 0) {
+        for (String kv : arg.substring(q + 1).split("&")) {
+          options.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+      }
+      builder.listen(Target.parse(q < 0 ? arg : arg.substring(0, q)), options);
+    }
+    BridgeServer server = builder.build().start();
     for (Target t : server.targets()) {
       System.out.println("listening on " + t);
     }

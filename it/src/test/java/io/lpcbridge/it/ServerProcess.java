@@ -26,7 +26,12 @@ final class ServerProcess implements AutoCloseable {
 
   /** {@link EchoServerProgram} on {@code host}, listening on an ephemeral port of its address per scheme. */
   static ServerProcess echoServer(TestNetwork.Host host, String name, List<String> schemes) {
-    List<String> targets = schemes.stream().map(s -> s + "://" + host.address() + ":0").toList();
+    return echoServer(host, name, schemes, "");
+  }
+
+  /** The same, every listener with {@code options} ({@code ?io=jdk}, or empty). */
+  static ServerProcess echoServer(TestNetwork.Host host, String name, List<String> schemes, String options) {
+    List<String> targets = schemes.stream().map(s -> s + "://" + host.address() + ":0" + options).toList();
     ChildProcess p =
         ChildProcess.start(name, host.exec(Workspace.java(EchoServerProgram.class, targets.toArray(String[]::new))), Map.of(), Workspace.root());
     return awaitReady(p, true);
