@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -34,6 +35,8 @@ class LinkDownTest {
 
   static TestNetwork net;
   static ServerProcess server;
+  /** udp on the other engine ({@code io=jdk}), both ends. */
+  static ServerProcess jdkServer;
 
   @BeforeAll
   static void start() {
@@ -42,6 +45,7 @@ class LinkDownTest {
     Requirements.requireUdp();
     List<String> schemes = List.of("tcp", "grpc", "udp");
     server = ServerProcess.echoServer(net.b(), "linkdown-server", schemes);
+    jdkServer = ServerProcess.echoServer(net.b(), "linkdown-server-jdk", List.of("udp"), "?io=jdk");
   }
 
   @AfterAll
@@ -49,6 +53,9 @@ class LinkDownTest {
     try {
       if (server != null) {
         server.close();
+      }
+      if (jdkServer != null) {
+        jdkServer.close();
       }
     } finally {
       if (net != null) {
@@ -58,11 +65,14 @@ class LinkDownTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"tcp", "grpc", "udp"})
+  @ValueSource(strings = {"tcp", "grpc", "udp", "udp[io=jdk]"})
   @Timeout(value = 240, unit = TimeUnit.SECONDS) // a backstop: every wait below is bounded on its own
   void callsFailWhileTheLinkIsDownAndSucceedOnceItIsBack(String scheme) {
-    Path config = Clients.configFile("linkdown-" + scheme, server.target(scheme));
-    try (ChildProcess client = Clients.start(net.a(), "linkdown-client-" + scheme, config, "interactive")) {
+    boolean jdk = scheme.equals("udp[io=jdk]");
+    ServerProcess server = jdk ? jdkServer : LinkDownTest.server;
+    String name = jdk ? "udp-jdk" : scheme;
+    Path config = Clients.configFile("linkdown-" + name, server.target(jdk ? "udp" : scheme), "5s", jdk ? Map.of("io", "jdk") : Map.of());
+    try (ChildProcess client = Clients.start(net.a(), "linkdown-client-" + name, config, "interactive")) {
       client.send("all 10000");
       expectOk(awaitAll(client, ServerProcess.STARTUP), "the four call kinds before the link goes down");
 
