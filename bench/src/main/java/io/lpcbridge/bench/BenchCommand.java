@@ -108,7 +108,7 @@ public final class BenchCommand implements Callable<Integer> {
   List<String> idle;
 
   @Option(names = "--io", split = ",", paramLabel = "ENGINE", description = "I/O engines for transports that offer a choice of '"
-      + BenchPlan.IO_OPTION + "' (tcp: auto, epoll, nio, jdk), each measured as a series of its own, e.g. bridge/tcp[io=jdk]"
+      + BenchPlan.IO_OPTION + "' (tcp and udp: auto, epoll, nio, jdk), each measured as a series of its own, e.g. bridge/tcp[io=jdk]"
       + " (default: default,jdk). 'default' sets no option.")
   List<String> io;
 

@@ -30,7 +30,7 @@ final class BenchPlan {
   static final String IDLE_OPTION = "idle";
 
   /**
-   * The transport option that names an I/O engine (tcp: Netty's event loops or {@code jdk}). A
+   * The transport option that names an I/O engine (tcp, udp: Netty's event loops or {@code jdk}). A
    * transport that lists values for it in {@link TransportProvider#optionChoices} is measured once
    * per value given with {@code --io} that it offers ({@code default}: without the option), and its
    * series are named {@code bridge/tcp[io=jdk]}.

@@ -143,7 +143,7 @@ final class Goals {
   /**
    * bridge/udp's server-streaming throughput under {@value #LOSS_PERCENT}% loss over the same
    * endpoint's without loss, per run: at 1 KiB with one stream, else the first server-stream cell
-   * measured under that loss.
+   * measured under that loss. One goal per engine measured under loss.
    */
   private static void udpLoss(List<Goal> goals, Summary s, String placement, String lossSkipped) {
     String name = "udp server-stream throughput under " + LOSS_PERCENT + "% loss >= " + Math.round(LOSS_THROUGHPUT * 100) + "% of loss-free";
@@ -160,19 +160,24 @@ final class Goals {
           : "bridge/udp server-stream under " + LOSS_PERCENT + "% loss was not measured (it takes --loss=" + LOSS_PERCENT + ")"));
       return;
     }
-    Agg a = lossy.stream().filter(x -> x.size() == STREAM_SIZE && x.concurrency() == 1).findFirst().orElse(lossy.getFirst());
-    String free = Endpoint.lossFree(a.series());
-    String cell = "server-stream " + Sizes.format(a.size()) + " x" + a.concurrency();
-    Optional<Agg> f = s.agg(placement, free, "server-stream", a.size(), a.concurrency(), a.mode()).filter(Agg::ok);
-    List<Double> per = s.perRunValues(a, r -> s.sibling(r, free, "server-stream").map(fr -> r.opsPerSec() / fr.opsPerSec()));
-    if (per.isEmpty()) {
-      goals.add(Goal.skip(name, placement, "its loss-free sibling " + free + " " + cell + " was not measured in the same run: "
-          + f.map(x -> "no run has both").orElse("it failed or was left out")));
-      return;
+    // One goal per series under loss: bridge/udp and each other engine measured (bridge/udp[io=jdk]).
+    for (String series : lossy.stream().map(Agg::series).distinct().toList()) {
+      List<Agg> mine = lossy.stream().filter(x -> x.series().equals(series)).toList();
+      Agg a = mine.stream().filter(x -> x.size() == STREAM_SIZE && x.concurrency() == 1).findFirst().orElse(mine.getFirst());
+      String free = Endpoint.lossFree(a.series());
+      String named = lossy.size() == mine.size() ? name : name.replace("udp server-stream", free + " server-stream");
+      String cell = "server-stream " + Sizes.format(a.size()) + " x" + a.concurrency();
+      Optional<Agg> f = s.agg(placement, free, "server-stream", a.size(), a.concurrency(), a.mode()).filter(Agg::ok);
+      List<Double> per = s.perRunValues(a, r -> s.sibling(r, free, "server-stream").map(fr -> r.opsPerSec() / fr.opsPerSec()));
+      if (per.isEmpty()) {
+        goals.add(Goal.skip(named, placement, "its loss-free sibling " + free + " " + cell + " was not measured in the same run: "
+            + f.map(x -> "no run has both").orElse("it failed or was left out")));
+        continue;
+      }
+      goals.add(Goal.judge(named, placement, per, LOSS_THROUGHPUT, true, "x", String.format(Locale.ROOT,
+          "%s: %s %,.0f msg/s, %s %,.0f msg/s; nft dropped %s", cell, a.series(), a.opsPerSec(), free, f.map(Agg::opsPerSec).orElse(0.0),
+          Tables.dropped(a))));
     }
-    goals.add(Goal.judge(name, placement, per, LOSS_THROUGHPUT, true, "x", String.format(Locale.ROOT,
-        "%s: %s %,.0f msg/s, %s %,.0f msg/s; nft dropped %s", cell, a.series(), a.opsPerSec(), free, f.map(Agg::opsPerSec).orElse(0.0),
-        Tables.dropped(a))));
   }
 
   private static void speedup(List<Goal> goals, Summary s, String placement, String bridge, String grpc, double limit, String skip) {

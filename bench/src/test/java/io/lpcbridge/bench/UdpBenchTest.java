@@ -27,7 +27,7 @@ class UdpBenchTest {
 
   private static Row stream(int run, String series, int loss, double perSecond) {
     String[] p = Endpoint.lossFree(series).split("/");
-    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", loss, loss == 0 ? 0 : 10_000, loss == 0 ? 0 : loss * 100L, "server-stream",
+    return new Row(run, SPLIT, p[0], p[1].replaceAll("\\[.*", ""), series, "t", "-", loss, loss == 0 ? 0 : 10_000, loss == 0 ? 0 : loss * 100L, "server-stream",
         "closed", 1024, 1, 0, 1000, 1, null, null, null, null, null, null, perSecond, perSecond * 1024 / 1e6, 1, 1, 0, 0, 0, 0, 0, 0,
         Map.of(), Map.of(), null);
   }
@@ -106,6 +106,24 @@ class UdpBenchTest {
 
     rows.set(4, stream(2, "bridge/udp[loss=10%]", 10, 40_000));
     assertEquals("PASS", goal(Goals.judge(new Summary(rows), null), "udp server-stream throughput under 10% loss").verdict());
+  }
+
+  @Test
+  void eachEngineUnderLossIsJudgedAgainstItsOwnLossFreeRate() {
+    List<Row> rows = new ArrayList<>();
+    for (int run = 1; run <= 3; run++) {
+      rows.add(stream(run, "bridge/udp", 0, 100_000));
+      rows.add(stream(run, "bridge/udp[loss=10%]", 10, 50_000));
+      rows.add(stream(run, "bridge/udp[io=jdk]", 0, 200_000));
+      rows.add(stream(run, "bridge/udp[io=jdk][loss=10%]", 10, 40_000));
+    }
+    List<Goal> goals = Goals.judge(new Summary(rows), null);
+    Goal netty = goal(goals, "bridge/udp server-stream throughput under 10% loss");
+    Goal jdk = goal(goals, "bridge/udp[io=jdk] server-stream throughput under 10% loss");
+    assertEquals(List.of(0.5, 0.5, 0.5), netty.perRun());
+    assertEquals("PASS", netty.verdict());
+    assertEquals(List.of(0.2, 0.2, 0.2), jdk.perRun());
+    assertEquals("FAIL", jdk.verdict());
   }
 
   @Test
