@@ -51,9 +51,10 @@ public final class TcpTransportProvider implements TransportProvider {
 
   @Override
   public String description() {
-    return Epoll.isAvailable()
+    String engines = "; io=jdk: JDK sockets, no event loop, inline receive (io=auto|epoll|nio|jdk)";
+    return (Epoll.isAvailable()
         ? "TCP over Netty epoll (native)"
-        : "TCP over Netty NIO (epoll unavailable: " + Epoll.unavailabilityCause().getMessage() + ")";
+        : "TCP over Netty NIO (epoll unavailable: " + Epoll.unavailabilityCause().getMessage() + ")") + engines;
   }
 
   @Override

@@ -54,9 +54,10 @@ public final class UdpTransportProvider implements TransportProvider {
 
   @Override
   public String description() {
-    return Epoll.isAvailable()
+    String engines = "; io=jdk: JDK sockets, no event loop, inline receive (io=auto|epoll|nio|jdk)";
+    return (Epoll.isAvailable()
         ? "reliable messages over UDP, Netty epoll (native)"
-        : "reliable messages over UDP, Netty NIO (epoll unavailable: " + Epoll.unavailabilityCause().getMessage() + ")";
+        : "reliable messages over UDP, Netty NIO (epoll unavailable: " + Epoll.unavailabilityCause().getMessage() + ")") + engines;
   }
 
   @Override
