@@ -128,6 +128,37 @@ class GrpcSemanticsTest {
   }
 
   /**
+   * A blocking call made from an interrupted thread (grpc-java cancels it: CANCELLED, or its answer
+   * if that came first) takes nothing else down: a call started before it on the same channel
+   * still completes, and the channel still carries calls. A transport whose channel closes when an
+   * interrupted thread writes to it (junixsocket's do) would fail them all with UNAVAILABLE.
+   */
+  @ParameterizedTest
+  @FieldSource("SCHEMES")
+  void aCallFromAnInterruptedThreadLeavesTheOtherCallsOnItsChannelAlone(String scheme) throws Exception {
+    ManagedChannel ch = servers.channel(scheme);
+    EchoGrpc.EchoBlockingStub stub = EchoGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
+    stub.say(EchoRequest.getDefaultInstance()); // connected
+    com.google.common.util.concurrent.ListenableFuture<EchoResponse> inFlight =
+        EchoGrpc.newFutureStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
+            .say(EchoRequest.newBuilder().setDelayMillis(300).setPayload(ByteString.copyFromUtf8("in flight")).build());
+    try {
+      for (int i = 0; i < 20; i++) {
+        Thread.currentThread().interrupt();
+        try {
+          stub.say(EchoRequest.newBuilder().setPayload(ByteString.copyFromUtf8("interrupted " + i)).build());
+        } catch (StatusRuntimeException e) {
+          assertEquals(Status.Code.CANCELLED, e.getStatus().getCode(), "call " + i + " from an interrupted thread: " + e.getStatus());
+        }
+      }
+    } finally {
+      Thread.interrupted();
+    }
+    assertEquals("in flight", inFlight.get(20, TimeUnit.SECONDS).getPayload().toStringUtf8(), "the call in flight");
+    assertEquals("after", stub.say(EchoRequest.newBuilder().setPayload(ByteString.copyFromUtf8("after")).build()).getPayload().toStringUtf8());
+  }
+
+  /**
    * As in gRPC, a call names the target's host and port (or name), or localhost where it has none
    * (grpc-java's choice for Unix sockets), never the whole target: that of a spawned pipe: or
    * socketpair: peer is its command line. overrideAuthority and CallOptions.withAuthority win.

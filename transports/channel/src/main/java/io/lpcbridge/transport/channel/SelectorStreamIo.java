@@ -22,6 +22,13 @@ import java.nio.channels.spi.SelectorProvider;
  * payload would leave in two syscalls and could wake the peer twice. For those, the buffers are
  * copied into one direct staging buffer and written with one {@code write} per {@value
  * #STAGING_BYTES} bytes; junixsocket would copy a heap buffer into a direct one anyway.
+ *
+ * <p>Reads and writes run with the calling thread's interrupt status cleared, and restored after.
+ * junixsocket's channels, non-blocking ones included, close when the thread in a call has been
+ * interrupted; a caller of {@code send} may be (a blocking stub being cancelled, a pool shut down
+ * with {@code shutdownNow}), and the connection carries other calls. The conformance case
+ * {@code anInterruptedCallerSendsAndTheConnectionStaysOpen} failed on unix before this. Only an
+ * interrupt landing within the system call itself can still close the channel.
  */
 final class SelectorStreamIo implements StreamIo {
   static final int STAGING_BYTES = 64 * 1024;
@@ -63,11 +70,29 @@ final class SelectorStreamIo implements StreamIo {
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
-    return in.read(dst);
+    boolean interrupted = Thread.interrupted(); // see the class comment
+    try {
+      return in.read(dst);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+    boolean interrupted = Thread.interrupted(); // see the class comment
+    try {
+      return write0(srcs, offset, length);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private long write0(ByteBuffer[] srcs, int offset, int length) throws IOException {
     if (staging == null) {
       return out.write(srcs, offset, length);
     }

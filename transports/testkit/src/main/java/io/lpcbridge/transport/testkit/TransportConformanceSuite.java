@@ -347,6 +347,40 @@ public abstract class TransportConformanceSuite {
     s.handler().assertContractKept();
   }
 
+  // ---------------------------------------------------------------- interrupts
+
+  /**
+   * A caller whose thread is interrupted (a blocking stub being cancelled, a pool shut down with
+   * shutdownNow) sends, a whole stream of messages, and the connection stays open for every other
+   * call on it: the JDK closes an interruptible channel when a thread inside one of its calls is
+   * interrupted, so a transport must not reach one with the status set. The status is left set.
+   */
+  @Test
+  void anInterruptedCallerSendsAndTheConnectionStaysOpen() throws Exception {
+    TestServer server = serve(RecordingHandler::echoing);
+    RecordingHandler client = new RecordingHandler();
+    Connection c = connectAndStart(server.target(), client);
+    Accepted s = server.awaitAccepted(TIMEOUT);
+    int n = 200;
+    Thread.currentThread().interrupt();
+    try {
+      for (int i = 0; i < n; i++) {
+        assertTrue(c.send(NumberedMessage.encode(0, i, 100 + i)), "send " + i + " by an interrupted thread");
+      }
+    } finally {
+      assertTrue(Thread.interrupted(), "the caller's interrupt status is left set");
+    }
+    for (int i = 0; i < n; i++) {
+      assertEquals(i, NumberedMessage.decode(client.take(TIMEOUT)).sequence(), "echo " + i);
+    }
+    byte[] after = bytes("after the interrupt");
+    assertTrue(c.send(ByteBuffer.wrap(after)));
+    assertArrayEquals(after, client.take(TIMEOUT), "the connection still carries messages");
+    assertTrue(c.isOpen() && s.connection().isOpen(), "both ends are still open");
+    client.assertContractKept();
+    s.handler().assertContractKept();
+  }
+
   // ---------------------------------------------------------------- sizes
 
   /** Edge sizes: empty, tiny, odd, and one either side of common buffer sizes. */

@@ -59,10 +59,10 @@ import java.util.function.BooleanSupplier;
  *
  * <h2>Interrupts</h2>
  *
- * A {@link DatagramChannel} is closed by the JDK when a thread in one of its calls is interrupted,
- * and a listener's socket carries every connection it accepted. So every send and receive runs with
- * the calling thread's interrupt status cleared, and restored after; only an interrupt that lands
- * within the system call itself, a few microseconds, can still close the socket.
+ * The JDK closes a channel when a thread blocked in one of its calls is interrupted; this one is
+ * non-blocking, so an interrupted caller sends as any other and the socket, which a listener
+ * shares with every connection it accepted, stays open (conformance case {@code
+ * anInterruptedCallerSendsAndTheConnectionStaysOpen}).
  */
 final class JdkUdpSocket implements UdpSocket {
   /** Datagrams read in one batch before timers, upcalls and deferred work get their turn. */
@@ -333,7 +333,6 @@ final class JdkUdpSocket implements UdpSocket {
 
   @Override
   public void write(ByteBuf datagram, InetSocketAddress to) {
-    boolean interrupted = Thread.interrupted();
     try {
       ByteBuffer b = datagram.nioBuffer();
       int length = b.remaining();
@@ -353,13 +352,10 @@ final class JdkUdpSocket implements UdpSocket {
     } catch (IOException e) {
       owed.add(() -> handler.onError(e));
       if (e instanceof ClosedChannelException) {
-        close(); // closed by an interrupt that landed within the call: the socket is gone
+        close(); // the channel closed under us: the socket is gone
       }
     } finally {
       datagram.release();
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
 
@@ -558,7 +554,6 @@ final class JdkUdpSocket implements UdpSocket {
 
   /** The next datagram into {@link #received}, and its sender; null if none is waiting. Under the lock. */
   private InetSocketAddress receive() {
-    boolean interrupted = Thread.interrupted();
     try {
       receiveBuffer.clear();
       InetSocketAddress from = (InetSocketAddress) channel.receive(receiveBuffer);
@@ -569,16 +564,12 @@ final class JdkUdpSocket implements UdpSocket {
     } catch (ClosedChannelException e) {
       if (open) {
         handler.onError(e);
-        close(); // closed by an interrupt that landed within the call: the socket is gone
+        close(); // the channel closed under us: the socket is gone
       }
       return null;
     } catch (IOException e) {
       handler.onError(e); // ICMP port unreachable on a connected socket, reported once
       return null;
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
 

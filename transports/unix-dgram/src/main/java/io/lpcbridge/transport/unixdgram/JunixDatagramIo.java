@@ -45,13 +45,33 @@ final class JunixDatagramIo implements DatagramIo {
 
   @Override
   public int receive(ByteBuffer dst) throws IOException {
-    // Every datagram of a connection has a header, so 0 bytes means nothing was waiting.
-    int n = channel.read(dst);
-    return n > 0 ? n : -1;
+    // junixsocket closes a channel whose caller was interrupted, non-blocking or not, and the
+    // connection carries other calls: the call runs with the interrupt status cleared.
+    boolean interrupted = Thread.interrupted();
+    try {
+      // Every datagram of a connection has a header, so 0 bytes means nothing was waiting.
+      int n = channel.read(dst);
+      return n > 0 ? n : -1;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   @Override
   public boolean send(ByteBuffer datagram) throws IOException {
+    boolean interrupted = Thread.interrupted(); // as in receive
+    try {
+      return send0(datagram);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private boolean send0(ByteBuffer datagram) throws IOException {
     int length = datagram.remaining();
     try {
       int n = channel.write(datagram);
