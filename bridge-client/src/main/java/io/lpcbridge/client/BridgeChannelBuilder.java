@@ -48,6 +48,12 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
   private String userAgent;
   private ClientTransportManager.Backoff backoff =
       new ClientTransportManager.Backoff(Duration.ofSeconds(1), Duration.ofSeconds(120));
+  /** gRPC's defaults: idle after 30 minutes, at least 1 second, never from 30 days on. */
+  static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
+  static final Duration MIN_IDLE_TIMEOUT = Duration.ofSeconds(1);
+  static final long IDLE_DISABLED_DAYS = 30;
+  /** Zero: never idle. */
+  private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
 
   private BridgeChannelBuilder(List<Target> targets) {
     if (targets.isEmpty()) {
@@ -193,9 +199,19 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
     return this;
   }
 
-  /** Not implemented yet: the connection stays open while the channel lives. */
+  /**
+   * As gRPC's: after this long with no call in flight the channel closes its connection and goes
+   * IDLE; the next call connects again. Default 30 minutes; at least 1 second (shorter values are
+   * raised to it); 30 days or more disables idle mode.
+   */
   @Override
   public BridgeChannelBuilder idleTimeout(long value, TimeUnit unit) {
+    if (value <= 0) {
+      throw new IllegalArgumentException("idle timeout is " + value + " " + unit + ", must be positive");
+    }
+    idleTimeout = unit.toDays(value) >= IDLE_DISABLED_DAYS
+        ? Duration.ZERO
+        : Duration.ofNanos(Math.max(unit.toNanos(value), MIN_IDLE_TIMEOUT.toNanos()));
     return this;
   }
 
@@ -268,7 +284,7 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
     if (userAgent != null) {
       all.add(UserAgentInterceptor.of(userAgent));
     }
-    ClientTransportManager manager = new ClientTransportManager(target, provider, transportOptions, sessionOptions, backoff);
+    ClientTransportManager manager = new ClientTransportManager(target, provider, transportOptions, sessionOptions, backoff, idleTimeout);
     return new BridgeChannel(manager, exec, auth, all);
   }
 
@@ -286,6 +302,7 @@ public final class BridgeChannelBuilder extends ManagedChannelBuilder<BridgeChan
           .keepAliveTimeout(sessionOptions.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
     b.flowControlWindow(sessionOptions.initialWindow());
+    b.idleTimeout(idleTimeout.isZero() ? IDLE_DISABLED_DAYS : idleTimeout.toNanos(), idleTimeout.isZero() ? TimeUnit.DAYS : TimeUnit.NANOSECONDS);
     return b.build();
   }
 }

@@ -35,6 +35,12 @@ import java.util.concurrent.TimeUnit;
  * SHUTDOWN. A connection that was READY and then dropped returns the channel to IDLE: the calls on
  * it fail with UNAVAILABLE and the next call connects again.
  *
+ * <h2>Idle mode</h2>
+ *
+ * As gRPC's {@code idleTimeout}: a connection that has carried no call for that long (none open,
+ * none handed out) is closed and the channel returns to IDLE; the next call connects again. A
+ * timer looks at the current connection once per idle timeout, counting from its last use.
+ *
  * <p>All state is guarded by {@code this}; calls are told about sessions outside the lock.
  */
 final class ClientTransportManager implements SessionListener {
@@ -49,6 +55,8 @@ final class ClientTransportManager implements SessionListener {
   private final TransportOptions transportOptions;
   private final SessionOptions sessionOptions;
   private final Backoff backoff;
+  /** Idle mode after this long without calls; 0: never. */
+  private final long idleNanos;
   private final Executor connector = SharedResources.blockingExecutor();
 
   private ConnectivityState state = ConnectivityState.IDLE;
@@ -60,15 +68,20 @@ final class ClientTransportManager implements SessionListener {
   private long nextBackoffNanos;
   private boolean shutdown;
   private boolean connecting;
+  /** When the current session was last handed to a call or seen carrying one. */
+  private long lastUseNanos;
   private final CountDownLatch terminated = new CountDownLatch(1);
 
+  /** @param idleTimeout idle mode after this long without calls; zero: never */
   ClientTransportManager(
-      Target target, TransportProvider provider, TransportOptions transportOptions, SessionOptions sessionOptions, Backoff backoff) {
+      Target target, TransportProvider provider, TransportOptions transportOptions, SessionOptions sessionOptions, Backoff backoff,
+      Duration idleTimeout) {
     this.target = target;
     this.provider = provider;
     this.transportOptions = transportOptions;
     this.sessionOptions = sessionOptions;
     this.backoff = backoff;
+    this.idleNanos = idleTimeout.toNanos();
     this.nextBackoffNanos = backoff.initial().toNanos();
   }
 
@@ -85,6 +98,7 @@ final class ClientTransportManager implements SessionListener {
         failure = Status.UNAVAILABLE.withDescription("Channel shutdown invoked");
       } else if (current != null && current.isOpen()) {
         s = current;
+        lastUseNanos = System.nanoTime();
       } else {
         if (current != null) {
           current = null;
@@ -173,6 +187,10 @@ final class ClientTransportManager implements SessionListener {
       if (failure == null) {
         current = session;
         sessions.add(session);
+        lastUseNanos = System.nanoTime();
+        if (idleNanos > 0 && !shutdown) {
+          scheduleIdleCheck(session, idleNanos);
+        }
         nextBackoffNanos = backoff.initial().toNanos();
         setState(shutdown ? ConnectivityState.SHUTDOWN : ConnectivityState.READY);
         ready.addAll(pending.keySet());
@@ -226,6 +244,31 @@ final class ClientTransportManager implements SessionListener {
             },
             Math.max(0, delay),
             TimeUnit.NANOSECONDS);
+  }
+
+  private void scheduleIdleCheck(WireSession session, long delayNanos) {
+    SharedResources.timer().schedule(() -> idleCheck(session), Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+  }
+
+  /** Enters idle mode if {@code session}, still the current one, has carried no call for the idle timeout. */
+  private void idleCheck(WireSession session) {
+    synchronized (this) {
+      if (shutdown || current != session) {
+        return; // gone already; a new session has its own check
+      }
+      long now = System.nanoTime();
+      if (session.activeStreams() > 0 || !pending.isEmpty()) {
+        lastUseNanos = now; // busy: the idle time counts from now at the earliest
+      }
+      long quiet = now - lastUseNanos;
+      if (quiet < idleNanos) {
+        scheduleIdleCheck(session, idleNanos - quiet);
+        return;
+      }
+      current = null;
+      setState(ConnectivityState.IDLE);
+    }
+    session.shutdown(); // no stream is open: the connection closes now
   }
 
   @Override
