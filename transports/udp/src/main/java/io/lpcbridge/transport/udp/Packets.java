@@ -15,7 +15,12 @@ final class Packets {
   enum Check {
     OK,
     TRUNCATED,
-    MALFORMED
+    MALFORMED;
+
+    /** The counter a datagram that failed this check is dropped under. */
+    UdpStats.Counter dropped() {
+      return this == TRUNCATED ? UdpStats.Counter.TRUNCATED_DROPPED : UdpStats.Counter.MALFORMED_DROPPED;
+    }
   }
 
   /** The negotiable parameters one side announces in INIT, COOKIE and COOKIE_ECHO. */

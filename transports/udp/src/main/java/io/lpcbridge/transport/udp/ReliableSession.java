@@ -210,7 +210,7 @@ final class ReliableSession {
     }
     Packets.Check check = type == Wire.TYPE_SESSION ? checkSession(d) : Packets.Check.MALFORMED;
     if (check != Packets.Check.OK) {
-      counters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
+      counters.inc(check.dropped());
       return;
     }
     int base = d.readerIndex();
@@ -299,7 +299,7 @@ final class ReliableSession {
   private void onReset(ByteBuf d, long now) {
     Packets.Check check = Packets.checkReason(d);
     if (check != Packets.Check.OK) {
-      counters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
+      counters.inc(check.dropped());
       return;
     }
     lastReceived = now;

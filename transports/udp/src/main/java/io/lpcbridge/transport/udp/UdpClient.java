@@ -218,7 +218,7 @@ final class UdpClient implements DatagramPort, UdpSocket.Handler {
   private void onRefuse(ByteBuf d) {
     Packets.Check check = Packets.checkReason(d);
     if (check != Packets.Check.OK) {
-      counters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
+      counters.inc(check.dropped());
       return;
     }
     if (phase == Phase.INIT || phase == Phase.ECHO) {
@@ -265,7 +265,7 @@ final class UdpClient implements DatagramPort, UdpSocket.Handler {
     Packets.Check check = Packets.checkHeader(d);
     if (check != Packets.Check.OK) {
       countReceived(d);
-      counters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
+      counters.inc(check.dropped());
       return;
     }
     if (Packets.destination(d) != clientCid) {

@@ -143,7 +143,7 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
     Packets.Check check = Packets.checkHeader(d);
     if (check != Packets.Check.OK) {
       countReceived(d);
-      socketCounters.inc(check == Packets.Check.TRUNCATED ? Counter.TRUNCATED_DROPPED : Counter.MALFORMED_DROPPED);
+      socketCounters.inc(check.dropped());
       return;
     }
     switch (Packets.type(d)) {
