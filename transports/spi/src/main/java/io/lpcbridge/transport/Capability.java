@@ -22,7 +22,7 @@ public enum Capability {
   /**
    * A thread waiting for a reply can receive it itself ({@link Connection#receiveInline}), with no
    * hand-off from the transport's reader thread (shm, unix, unix+dgram, socketpair, pipe, fifo,
-   * mq).
+   * mq, and tcp and udp with {@code io=jdk}).
    */
   INLINE_RECEIVE,
   /** The client end launches its peer as a child process (socketpair, pipe). */
