@@ -192,7 +192,8 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
       a = closed ? null : acceptor;
     }
     if (a != null) {
-      a.onListenerFailed(new IOException("udp: the listening socket on " + boundTarget + " closed unexpectedly"));
+      IOException e = new IOException("udp: the listening socket on " + boundTarget + " closed unexpectedly");
+      socket.upcall(() -> a.onListenerFailed(e)); // as onConnection: no lock of this socket held
     }
   }
 
@@ -294,11 +295,16 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
     synchronized (this) {
       a = acceptor;
     }
-    try {
-      a.onConnection(c);
-    } catch (RuntimeException e) {
-      c.close();
-    }
+    // An upcall, as a message is: with io=jdk the acceptor runs once the socket's lock is released.
+    // Run under it, an acceptor that takes its own lock (BridgeServer's) deadlocked against a
+    // shutdown holding that lock while it closed this listener.
+    socket.upcall(() -> {
+      try {
+        a.onConnection(c);
+      } catch (RuntimeException e) {
+        c.close();
+      }
+    });
   }
 
   /** Sends REFUSE and returns true if this handshake must not go on. */

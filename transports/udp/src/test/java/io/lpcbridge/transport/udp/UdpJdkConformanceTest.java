@@ -1,6 +1,7 @@
 package io.lpcbridge.transport.udp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lpcbridge.transport.Connection;
 import io.lpcbridge.transport.Listener;
@@ -13,6 +14,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,5 +71,48 @@ class UdpJdkConformanceTest extends UdpConformanceTest {
       }
       assertEquals(List.of(), readerThreads().stream().filter(listenerReader::equals).toList(), "the listener's reader thread, after close");
     }
+  }
+
+  /**
+   * An acceptor that takes a lock which the thread closing the listener holds (BridgeServer's
+   * shutdown does so) does not deadlock: the acceptor is called with no lock of the socket held.
+   * Before, the reader thread called it under the socket's lock, and {@code close()} waited for
+   * that lock forever (an interop case's teardown hung on it, 1 fresh-clone run in 6).
+   */
+  @Test
+  void anAcceptorBlockedOnTheClosersLockDoesNotDeadlockClose() throws Exception {
+    Object serverLock = new Object();
+    CountDownLatch acceptorEntered = new CountDownLatch(1);
+    List<Connection> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Listener listener = Transports.listen(Target.parse("udp://127.0.0.1:0"), options());
+    listener.start(new Listener.Acceptor() {
+      @Override
+      public void onConnection(Connection c) {
+        acceptorEntered.countDown();
+        synchronized (serverLock) {
+          accepted.add(c);
+          c.start(new RecordingHandler());
+        }
+      }
+
+      @Override
+      public void onListenerFailed(Throwable cause) {}
+    });
+    Connection client;
+    CompletableFuture<Void> closing;
+    synchronized (serverLock) {
+      client = Transports.connect(listener.localTarget(), options());
+      client.start(new RecordingHandler());
+      assertTrue(acceptorEntered.await(20, TimeUnit.SECONDS), "the acceptor was called");
+      closing = CompletableFuture.runAsync(listener::close);
+      closing.get(10, TimeUnit.SECONDS); // hung for good before the fix
+    }
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (accepted.isEmpty() && System.nanoTime() < end) {
+      Thread.sleep(10);
+    }
+    assertEquals(1, accepted.size(), "the acceptor finished once the lock was free");
+    client.close();
+    accepted.forEach(Connection::close);
   }
 }
