@@ -365,28 +365,13 @@ final class UdpClient implements DatagramPort, UdpSocket.Handler {
   }
 
   @Override
-  public ByteBuf allocate(int capacity) {
-    return socket.allocate(capacity);
-  }
-
-  @Override
   public void write(UdpConnection c, ByteBuf datagram) {
     socket.write(datagram, null);
   }
 
   @Override
-  public boolean inReadBatch() {
-    return socket.inReadBatch();
-  }
-
-  @Override
   public void pumpAfterReadBatch(UdpConnection c) {
     pumpOwed = true;
-  }
-
-  @Override
-  public void flush() {
-    socket.flush();
   }
 
   @Override

@@ -52,6 +52,7 @@ final class UdpConnection implements Connection {
   private static final long NONE = Long.MAX_VALUE;
 
   private final DatagramPort port;
+  private final UdpSocket socket;
   private final InetSocketAddress peer;
   private final String localAddress;
   private final String remoteAddress;
@@ -93,6 +94,7 @@ final class UdpConnection implements Connection {
       DatagramPort port, InetSocketAddress peer, String localAddress, ReliableSession.Config config,
       int peerMaxMessageSize, int highWaterMark, Counters counters, long handshakeRtt, long cookieTimestamp) {
     this.port = port;
+    this.socket = port.socket();
     this.peer = peer;
     this.localAddress = localAddress;
     this.remoteAddress = UdpTransportProvider.format(peer);
@@ -113,15 +115,15 @@ final class UdpConnection implements Connection {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("start() called twice on " + this);
     }
-    port.socket().execute(() -> {
+    socket.execute(() -> {
       this.handler = handler;
       if (closedBeforeStart) {
-        port.socket().upcall(() -> handler.onClosed(closedCause));
+        socket.upcall(() -> handler.onClosed(closedCause));
         return;
       }
       session.start(System.nanoTime());
       pump();
-      port.flush();
+      socket.flush();
     });
   }
 
@@ -184,17 +186,17 @@ final class UdpConnection implements Connection {
 
   @Override
   public Set<Capability> capabilities() {
-    return port.socket().inlineReceive() ? INLINE_CAPABILITIES : CAPABILITIES;
+    return socket.inlineReceive() ? INLINE_CAPABILITIES : CAPABILITIES;
   }
 
   @Override
   public boolean receiveInline(BooleanSupplier done, long timeoutNanos) {
-    return handler != null && port.socket().receiveInline(done, timeoutNanos);
+    return handler != null && socket.receiveInline(done, timeoutNanos);
   }
 
   @Override
   public void wakeReceivers() {
-    port.socket().wakeReceivers();
+    socket.wakeReceivers();
   }
 
   @Override
@@ -243,7 +245,7 @@ final class UdpConnection implements Connection {
   /** Fails the connection from outside: the socket reported an error. */
   void abort(Throwable cause, boolean sendReset) {
     session.abort(cause, sendReset);
-    port.flush();
+    socket.flush();
   }
 
   /** Marks that a pump is owed at the end of the read batch; returns false if already marked. */
@@ -271,8 +273,7 @@ final class UdpConnection implements Connection {
   }
 
   private void requestPump() {
-    UdpSocket socket = port.socket();
-    if (socket.inLoop() && port.inReadBatch()) {
+    if (socket.inLoop() && socket.inReadBatch()) {
       port.pumpAfterReadBatch(this);
     } else if (pumpScheduled.compareAndSet(false, true)) {
       socket.execute(pumpTask);
@@ -282,7 +283,7 @@ final class UdpConnection implements Connection {
   private void runPumpTask() {
     pumpScheduled.set(false);
     pump();
-    port.flush();
+    socket.flush();
   }
 
   /**
@@ -306,7 +307,7 @@ final class UdpConnection implements Connection {
       return;
     }
     timerDeadline = deadline;
-    timer = port.socket().schedule(this::onTimer, Math.max(0, deadline - now));
+    timer = socket.schedule(this::onTimer, Math.max(0, deadline - now));
   }
 
   private void onTimer() {
@@ -319,7 +320,7 @@ final class UdpConnection implements Connection {
     }
     session.onTimer(now);
     pump();
-    port.flush();
+    socket.flush();
   }
 
   private void notifyWritable() {
@@ -349,7 +350,7 @@ final class UdpConnection implements Connection {
   private final class SessionIo implements ReliableSession.Io {
     @Override
     public ByteBuf allocate(int capacity) {
-      return port.allocate(capacity);
+      return socket.allocate(capacity);
     }
 
     @Override
@@ -361,8 +362,7 @@ final class UdpConnection implements Connection {
   private final class SessionEvents implements ReliableSession.Events {
     @Override
     public void onMessage(ByteBuffer message) {
-      UdpSocket socket = port.socket();
-      if (!socket.defersUpcalls()) {
+        if (!socket.defersUpcalls()) {
         handler.onMessage(message);
         return;
       }
@@ -380,14 +380,14 @@ final class UdpConnection implements Connection {
         handler.onMessage(ByteBuffer.wrap(message));
       } catch (RuntimeException | Error e) {
         handlerFailed = true;
-        port.socket().execute(() -> session.abort(e, true));
+        socket.execute(() -> session.abort(e, true));
       }
     }
 
     @Override
     public void onAcked(long bytes) {
       if (unacknowledged.addAndGet(-bytes) <= lowWater && unwritable.compareAndSet(true, false)) {
-        port.socket().upcall(UdpConnection.this::notifyWritable);
+        socket.upcall(UdpConnection.this::notifyWritable);
       }
     }
 
@@ -407,7 +407,7 @@ final class UdpConnection implements Connection {
         closedBeforeStart = true;
         closedCause = cause;
       } else {
-        port.socket().upcall(() -> h.onClosed(cause));
+        socket.upcall(() -> h.onClosed(cause));
       }
     }
 

@@ -232,7 +232,7 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
     }
     long ts = cookies.nowMicros();
     byte[] h = cookies.digest(clientCid, sender, ts, p);
-    ByteBuf reply = allocate(Wire.COOKIE_LENGTH);
+    ByteBuf reply = socket.allocate(Wire.COOKIE_LENGTH);
     Packets.writeCookie(reply, Wire.TYPE_COOKIE, clientCid, CookieJar.serverCid(h),
         settings.paramsFor(sender.getAddress()), ts, CookieJar.cookieMac(h));
     sendDirect(reply, sender);
@@ -325,7 +325,7 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
     } else {
       return false;
     }
-    ByteBuf reply = allocate(Packets.reasonPacketLength(reason));
+    ByteBuf reply = socket.allocate(Packets.reasonPacketLength(reason));
     Packets.writeReason(reply, Wire.TYPE_REFUSE, clientCid, code, reason);
     sendDirect(reply, sender);
     socketCounters.inc(Counter.CONNECTIONS_REFUSED);
@@ -333,7 +333,7 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
   }
 
   private void sendAccept(InetSocketAddress to, long clientCid, long serverCid) {
-    ByteBuf reply = allocate(Wire.ACCEPT_LENGTH);
+    ByteBuf reply = socket.allocate(Wire.ACCEPT_LENGTH);
     Packets.writeAccept(reply, clientCid, serverCid);
     sendDirect(reply, to);
   }
@@ -353,18 +353,8 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
   }
 
   @Override
-  public ByteBuf allocate(int capacity) {
-    return socket.allocate(capacity);
-  }
-
-  @Override
   public void write(UdpConnection c, ByteBuf datagram) {
     socket.write(datagram, c.peer());
-  }
-
-  @Override
-  public boolean inReadBatch() {
-    return socket.inReadBatch();
   }
 
   @Override
@@ -372,11 +362,6 @@ final class UdpListener implements Listener, DatagramPort, UdpSocket.Handler {
     if (c.markPumpPending()) {
       owed.add(c);
     }
-  }
-
-  @Override
-  public void flush() {
-    socket.flush();
   }
 
   @Override
