@@ -57,8 +57,13 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private Thread startThread;
 
   private final Object lock = new Object();
+  /**
+   * The stream, published once the recorded operations are replayed onto it. Written under lock;
+   * volatile so that operations after that take no lock. An operation that reaches a stream the
+   * call has cancelled is harmless: a cancelled stream ignores it.
+   */
+  private volatile WireStream stream;
   // Guarded by lock.
-  private WireStream stream;
   /** The stream once created, before recorded operations are replayed onto it. */
   private WireStream created;
   private List<Consumer<WireStream>> pendingOps = new ArrayList<>();
@@ -252,15 +257,17 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   }
 
   private void withStream(Consumer<WireStream> op) {
-    WireStream s;
-    synchronized (lock) {
-      if (cancelled) {
-        return;
-      }
-      s = stream;
-      if (s == null) {
-        pendingOps.add(op);
-        return;
+    WireStream s = stream;
+    if (s == null) {
+      synchronized (lock) {
+        if (cancelled) {
+          return;
+        }
+        s = stream;
+        if (s == null) {
+          pendingOps.add(op);
+          return;
+        }
       }
     }
     op.accept(s);
@@ -274,7 +281,12 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     if (numMessages == 0) {
       return;
     }
-    withStream(s -> s.request(numMessages));
+    WireStream s = stream;
+    if (s != null) {
+      s.request(numMessages); // once per message of a stream: no lock, no lambda
+      return;
+    }
+    withStream(w -> w.request(numMessages));
   }
 
   @Override

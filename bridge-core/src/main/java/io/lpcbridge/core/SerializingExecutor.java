@@ -27,8 +27,11 @@ public final class SerializingExecutor implements Executor, Runnable {
   private final Executor delegate;
   private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean running = new AtomicBoolean();
-  /** Tasks held until the batch that first held one ends. Guarded by this. */
-  private List<Runnable> held;
+  /**
+   * Tasks held until the batch that first held one ends. Written under this; volatile so that
+   * {@link #execute} outside a batch can see there is nothing held without taking the lock.
+   */
+  private volatile List<Runnable> held;
 
   public SerializingExecutor(Executor delegate) {
     this.delegate = delegate;
@@ -89,6 +92,14 @@ public final class SerializingExecutor implements Executor, Runnable {
   @Override
   public void execute(Runnable task) {
     Batch b = BATCH.get();
+    if ((b == null || b.depth == 0) && held == null) {
+      // Nothing is held, and this thread holds nothing: straight to the queue, no lock. A batch
+      // that starts holding after this read queues its tasks after this one, as if it had come
+      // later, which it did; one that released before it has queued its tasks already.
+      queue.add(task);
+      schedule();
+      return;
+    }
     synchronized (this) {
       if (held != null) {
         held.add(task);
@@ -119,7 +130,10 @@ public final class SerializingExecutor implements Executor, Runnable {
   }
 
   private void schedule() {
-    if (running.compareAndSet(false, true)) {
+    // Read first: a task submitted while the executor runs (a callback's own request(), every
+    // message of a stream) costs no failed compare-and-set. The runner clears the flag before it
+    // looks at the queue again, so either it sees the task or this sees the flag cleared.
+    if (!running.get() && running.compareAndSet(false, true)) {
       try {
         delegate.execute(this);
       } catch (RuntimeException e) {

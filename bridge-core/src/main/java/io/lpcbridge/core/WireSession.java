@@ -45,8 +45,12 @@ public final class WireSession implements MessageHandler {
 
   static final int HELLO_LENGTH = 16;
 
-  /** Set while this thread is inside {@link #transmit}; see {@link #onWritable()}. */
-  private static final ThreadLocal<Boolean> TRANSMITTING = new ThreadLocal<>();
+  /**
+   * How deep this thread is in {@link #transmit}; see {@link #onWritable()}. A counter that stays
+   * in the thread's map: setting and removing an entry per send allocated a weak reference each
+   * time.
+   */
+  private static final ThreadLocal<int[]> TRANSMITTING = ThreadLocal.withInitial(() -> new int[1]);
 
   private enum State {
     HANDSHAKE,
@@ -267,11 +271,12 @@ public final class WireSession implements MessageHandler {
   // Writing
 
   void transmit(ByteBuffer message) {
-    TRANSMITTING.set(Boolean.TRUE);
+    int[] depth = TRANSMITTING.get();
+    depth[0]++;
     try {
       connection.send(message);
     } finally {
-      TRANSMITTING.remove();
+      depth[0]--;
     }
   }
 
@@ -438,7 +443,7 @@ public final class WireSession implements MessageHandler {
 
   @Override
   public void onWritable() {
-    if (TRANSMITTING.get() != null) {
+    if (TRANSMITTING.get()[0] > 0) {
       // The transport turned writable inside a send of ours: a listener told now could re-enter
       // the very stream that is sending. Tell them once the send has returned.
       timer.execute(this::notifyAllReady);

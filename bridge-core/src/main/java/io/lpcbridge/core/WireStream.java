@@ -489,14 +489,16 @@ public final class WireStream {
     if (n <= 0) {
       throw new IllegalArgumentException("request(" + n + "): must be positive");
     }
+    Object next;
     synchronized (this) {
       demand = (int) Math.min(Integer.MAX_VALUE, (long) demand + n);
       if (delivering || (inbound.isEmpty() && end == null)) {
         return;
       }
       delivering = true;
+      next = nextLocked();
     }
-    deliverLoop();
+    deliverFrom(next);
   }
 
   /** Reader thread: a MESSAGE payload. Delivered in place when the application is waiting for it. */
@@ -522,8 +524,8 @@ public final class WireStream {
       return;
     }
     if (inline) {
-      deliver(payload);
-      deliverLoop();
+      listener.onMessage(payload);
+      deliverFrom(afterDelivery(size));
       return;
     }
     // Not asked for yet: the listener keeps it (parses it) outside the lock, since that may take a
@@ -540,8 +542,7 @@ public final class WireStream {
       }
     }
     if (inline) {
-      deliverHeld(held);
-      deliverLoop();
+      deliverFrom(held);
     }
   }
 
@@ -576,6 +577,7 @@ public final class WireStream {
   }
 
   private void inboundEnd(Object marker) {
+    Object next;
     synchronized (this) {
       if (inDone) {
         return;
@@ -586,8 +588,9 @@ public final class WireStream {
         return;
       }
       delivering = true;
+      next = nextLocked();
     }
-    deliverLoop();
+    deliverFrom(next);
   }
 
   /**
@@ -636,62 +639,21 @@ public final class WireStream {
     return true;
   }
 
-  private void deliver(ByteBuffer message) {
-    int size = message.remaining();
-    listener.onMessage(message);
-    consumed(size);
-  }
-
-  private void deliverHeld(Held held) {
-    listener.onHeldMessage(held.message(), held.size());
-    consumed(held.size());
-  }
-
-  /** Credits the peer once half the window has been delivered. */
-  private void consumed(int size) {
-    int update = 0;
-    synchronized (this) {
-      consumed += size;
-      if (consumed >= session.options().initialWindow() / 2 && !inDone) {
-        update = consumed;
-        unacked -= consumed;
-        consumed = 0;
-      }
-    }
-    if (update > 0) {
-      session.sendWindowUpdate(id, update);
-    }
-  }
-
-  private void deliverLoop() {
-    while (true) {
-      Held message = null;
-      Object ending = null;
-      synchronized (this) {
-        if (terminated && end == null) {
-          delivering = false;
-          return;
-        }
-        if (!inbound.isEmpty() && demand > 0) {
-          message = inbound.poll();
-          demand--;
-        } else if (inbound.isEmpty() && end != null) {
-          ending = end;
-          end = null;
-          if (ending != HALF_CLOSE) {
-            terminated = true;
-          }
-        } else {
-          delivering = false;
-          return;
-        }
-      }
-      if (message != null) {
-        deliverHeld(message);
-      } else if (ending == HALF_CLOSE) {
+  /**
+   * Delivers {@code next} (a {@link Held} message, {@link #HALF_CLOSE} or {@link Trailers}) and
+   * what may follow it, until the demand or the buffer runs out. The caller set {@code delivering}.
+   * Each step takes this lock once: to credit the peer for what was delivered and take the next.
+   */
+  private void deliverFrom(Object next) {
+    while (next != null) {
+      if (next instanceof Held held) {
+        listener.onHeldMessage(held.message(), held.size());
+        next = afterDelivery(held.size());
+      } else if (next == HALF_CLOSE) {
         listener.onHalfClose();
+        next = afterDelivery(0);
       } else {
-        Trailers t = (Trailers) ending;
+        Trailers t = (Trailers) next;
         synchronized (outLock) {
           outDone = true;
           out = null;
@@ -699,8 +661,58 @@ public final class WireStream {
         }
         session.remove(this);
         listener.onTrailers(t.status(), t.metadata());
+        next = afterDelivery(0);
       }
     }
+  }
+
+  /**
+   * After a delivery of {@code size} payload bytes: credits the peer once half the window has been
+   * delivered, and takes what to deliver next (null, with {@code delivering} cleared, if nothing).
+   */
+  private Object afterDelivery(int size) {
+    int update = 0;
+    Object next;
+    synchronized (this) {
+      if (size > 0) {
+        consumed += size;
+        if (consumed >= session.options().initialWindow() / 2 && !inDone) {
+          update = consumed;
+          unacked -= consumed;
+          consumed = 0;
+        }
+      }
+      next = nextLocked();
+    }
+    if (update > 0) {
+      session.sendWindowUpdate(id, update);
+    }
+    return next;
+  }
+
+  /**
+   * The next thing to deliver, with the demand it uses taken; or null, clearing {@code
+   * delivering}. Holds this, with {@code delivering} set.
+   */
+  private Object nextLocked() {
+    if (terminated && end == null) {
+      delivering = false;
+      return null;
+    }
+    if (!inbound.isEmpty() && demand > 0) {
+      demand--;
+      return inbound.poll();
+    }
+    if (inbound.isEmpty() && end != null) {
+      Object ending = end;
+      end = null;
+      if (ending != HALF_CLOSE) {
+        terminated = true;
+      }
+      return ending;
+    }
+    delivering = false;
+    return null;
   }
 
   private static ByteBuffer copy(ByteBuffer b) {
