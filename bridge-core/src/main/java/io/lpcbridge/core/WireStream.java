@@ -92,6 +92,7 @@ public final class WireStream {
 
   // Guarded by this.
   private final ArrayDeque<Held> inbound = new ArrayDeque<>(2);
+  /** Also read without the lock by {@link #inboundMessage}, as a hint that decides nothing. */
   private int demand;
   private boolean delivering;
   private Object end;
@@ -504,6 +505,12 @@ public final class WireStream {
   /** Reader thread: a MESSAGE payload. Delivered in place when the application is waiting for it. */
   void inboundMessage(ByteBuffer payload) {
     int size = payload.remaining();
+    if (demand <= 0) {
+      // A racy read, as a hint only: with no demand (a stream's messages arriving faster than the
+      // application asks for them) the message is held, so parse it first and take the lock once.
+      inboundUnasked(payload, size);
+      return;
+    }
     boolean overrun;
     boolean inline = false;
     synchronized (this) {
@@ -517,10 +524,7 @@ public final class WireStream {
       }
     }
     if (overrun) {
-      session.streamError(
-          this,
-          Status.RESOURCE_EXHAUSTED.withDescription(
-              "peer exceeded the flow-control window of " + session.options().initialWindow() + " bytes on stream " + id));
+      overrun();
       return;
     }
     if (inline) {
@@ -544,6 +548,42 @@ public final class WireStream {
     if (inline) {
       deliverFrom(held);
     }
+  }
+
+  /**
+   * {@link #inboundMessage} when the application had not asked for more: the listener keeps the
+   * message (parses it) before the lock is taken, and the stream holds it under one lock, or
+   * delivers it at once if the demand came meanwhile.
+   */
+  private void inboundUnasked(ByteBuffer payload, int size) {
+    Held held = new Held(listener.hold(payload), size);
+    boolean overrun;
+    boolean inline = false;
+    synchronized (this) {
+      if (inDone) {
+        return;
+      }
+      unacked += size;
+      overrun = unacked > (long) session.options().initialWindow() + session.options().maxInboundMessageSize();
+      if (!overrun) {
+        inline = takeDemandLocked();
+        if (!inline) {
+          inbound.add(held);
+        }
+      }
+    }
+    if (overrun) {
+      overrun();
+    } else if (inline) {
+      deliverFrom(held);
+    }
+  }
+
+  private void overrun() {
+    session.streamError(
+        this,
+        Status.RESOURCE_EXHAUSTED.withDescription(
+            "peer exceeded the flow-control window of " + session.options().initialWindow() + " bytes on stream " + id));
   }
 
   /** Whether the next message may be delivered now by the caller, who then delivers; holds this. */
