@@ -2,7 +2,6 @@ package io.lpcbridge.core;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -25,7 +24,7 @@ public final class SerializingExecutor implements Executor, Runnable {
   private static final ThreadLocal<Batch> BATCH = new ThreadLocal<>();
 
   private final Executor delegate;
-  private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+  private final TaskQueue queue = new TaskQueue();
   private final AtomicBoolean running = new AtomicBoolean();
   /**
    * Tasks held until the batch that first held one ends. Written under this; volatile so that
@@ -118,12 +117,15 @@ public final class SerializingExecutor implements Executor, Runnable {
 
   private void release() {
     synchronized (this) {
-      if (held == null) {
+      List<Runnable> tasks = held;
+      if (tasks == null) {
         return;
       }
-      // Queued before held is cleared, under the lock execute() checks it with: a task submitted
-      // once held is null lands behind these, so a thread's tasks keep their order.
-      queue.addAll(held);
+      // Queued before held is cleared, under the lock execute() checks it with (or after which it
+      // reads it): a task submitted once held is null lands behind these, so order is kept.
+      for (int i = 0; i < tasks.size(); i++) {
+        queue.add(tasks.get(i));
+      }
       held = null;
     }
     schedule();
