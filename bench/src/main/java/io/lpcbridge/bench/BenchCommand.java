@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
       "Measures every available transport side by side in one run, client and server in separate JVMs pinned with"
           + " taskset: unary round trips (closed loop and fixed rate), server-, client- and bidi-streaming, over payload"
           + " sizes and calls in flight. Each row is shown beside the raw transport without the RPC layer (the floor)"
-          + " and stock gRPC over Netty, measured in the same run and placement. Prints a table and the goals of"
-          + " issue 6 (PASS/FAIL), and writes CSV, JSON, Markdown and an HTML report with plots.",
+          + " and stock gRPC over Netty, measured in the same run and placement. Prints a table and the goals it can"
+          + " judge (the benchmark's, and the udp and shm transports'; PASS/FAIL), and writes CSV, JSON, Markdown and an HTML report with plots.",
       "",
       "udp:// is also measured against a plain JDK UDP ping-pong on 127.0.0.1 (socket/udp: unary, messages of one"
           + " datagram), and with --loss under real random packet loss: nftables rules on lo drop PCT%% of that endpoint's"

@@ -3,7 +3,7 @@ package io.lpcbridge.bench;
 import java.util.List;
 
 /**
- * One goal of issue 6, judged on the median over runs of a ratio taken within each run.
+ * One goal (see {@link Goals}), judged on the median over runs of a ratio taken within each run.
  *
  * @param verdict PASS, FAIL or SKIP (not measured in this run, with {@link #detail} saying why)
  * @param measured the median ratio (or count), null when skipped

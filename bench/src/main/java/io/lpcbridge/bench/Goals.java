@@ -6,7 +6,10 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
 
-/** The goals of issue 6, and those of the udp transport, judged on a {@link Summary}. */
+/**
+ * The goals of issue 6, and those of the udp (issue 5) and shm (issue 3) transports that one run
+ * of unary 64 B and server-stream 1 KiB can judge, on a {@link Summary}.
+ */
 final class Goals {
   static final int LATENCY_SIZE = 64;
   static final int STREAM_SIZE = 1024;
@@ -16,6 +19,10 @@ final class Goals {
   static final double TCP_SPEEDUP = 1.3;
   static final double SHM_SPEEDUP = 30.0;
   static final double STREAM_MESSAGES = 1_000_000;
+  /** Server-streaming 1 KiB over shm, messages per second, at least (issue 3). */
+  static final double SHM_STREAM_MESSAGES = 4_000_000;
+  /** The same over the raw ring's own rate with the same idle strategy, at least (issue 3). */
+  static final double SHM_STREAM_SHARE = 0.4;
   /** bridge/udp's unary p50 over the plain UDP ping-pong's (socket/udp), at most. */
   static final double UDP_OVERHEAD_LIMIT = 1.3;
   /** The loss of the udp throughput goal, in percent each way ({@code --loss}). */
@@ -113,10 +120,43 @@ final class Goals {
             String.format(Locale.ROOT, "bridge/unix %,.0f msg/s (%.0f MB/s); floors: %s, %s", st.get().opsPerSec(), st.get().mbPerSec(),
                 floor.apply("raw/unix"), floor.apply("socket/unix"))));
       }
+      shmStreaming(goals, s, placement, split);
       udpOverhead(goals, s, placement, unary);
       udpLoss(goals, s, placement, lossSkipped);
     }
     return goals;
+  }
+
+  /**
+   * Server-streaming 1 KiB over each bridge/shm series: at least {@link #SHM_STREAM_MESSAGES} msg/s,
+   * and at least {@link #SHM_STREAM_SHARE} of the raw ring with the same idle strategy, taken
+   * within each run. Judged in the split placement: a spinning side needs its own vCPU.
+   */
+  private static void shmStreaming(List<Goal> goals, Summary s, String placement, boolean split) {
+    List<Agg> shm = s.aggs().stream()
+        .filter(a -> a.placement().equals(placement) && a.stack().equals("bridge") && a.transport().equals("shm") && a.ok()
+            && a.is("server-stream", STREAM_SIZE, 1, "closed"))
+        .toList();
+    for (Agg b : shm) {
+      String rate = String.format(Locale.ROOT, "server-stream 1 KiB over %s >= %,.0f msg/s", b.series(), SHM_STREAM_MESSAGES);
+      String share = "server-stream 1 KiB over " + b.series() + " >= " + SHM_STREAM_SHARE + "x its raw floor";
+      if (!split) {
+        goals.add(Goal.skip(rate, placement, "judged in the split placement"));
+        goals.add(Goal.skip(share, placement, "judged in the split placement"));
+        continue;
+      }
+      goals.add(Goal.judge(rate, placement, s.perRunValues(b, r -> Optional.of(r.opsPerSec() / SHM_STREAM_MESSAGES)), 1.0, true,
+          "x", String.format(Locale.ROOT, "%s %,.0f msg/s (%.0f MB/s)", b.series(), b.opsPerSec(), b.mbPerSec())));
+      Optional<Agg> f = s.agg(placement, b.floor(), "server-stream", STREAM_SIZE, 1, "closed").filter(Agg::ok);
+      if (f.isEmpty()) {
+        goals.add(Goal.skip(share, placement, "no raw floor measured for " + b.series()));
+        continue;
+      }
+      List<Double> per = s.perRunValues(b, r -> s.sibling(r, b.floor(), "server-stream").map(fr -> r.opsPerSec() / fr.opsPerSec()));
+      goals.add(Goal.judge(share, placement, per, SHM_STREAM_SHARE, true, "x", String.format(Locale.ROOT,
+          "%s %,.0f msg/s, %s %,.0f msg/s (medians over runs; the ratio is taken within each run)", b.series(), b.opsPerSec(),
+          f.get().series(), f.get().opsPerSec())));
+    }
   }
 
   /** bridge/udp's unary 64 B p50 over the plain UDP ping-pong's (socket/udp), per run. */

@@ -20,20 +20,15 @@ class UdpBenchTest {
   private static final String SPLIT = "split(c0/s1)";
 
   private static Row unary(int run, String series, double p50) {
-    String[] p = series.split("/");
-    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", 0, 0, 0, "unary", "closed", 64, 1, 0, 1000, 1, p50, p50, p50, p50, p50,
-        p50, 1e6 / p50, 0.064e6 / p50, 10, 10, 1, 1, 1, 1, 0, 0, Map.of(), Map.of(), null);
+    return TestRows.unary(run, series, p50);
   }
 
   private static Row stream(int run, String series, int loss, double perSecond) {
-    String[] p = Endpoint.lossFree(series).split("/");
-    return new Row(run, SPLIT, p[0], p[1].replaceAll("\\[.*", ""), series, "t", "-", loss, loss == 0 ? 0 : 10_000, loss == 0 ? 0 : loss * 100L, "server-stream",
-        "closed", 1024, 1, 0, 1000, 1, null, null, null, null, null, null, perSecond, perSecond * 1024 / 1e6, 1, 1, 0, 0, 0, 0, 0, 0,
-        Map.of(), Map.of(), null);
+    return TestRows.stream(run, series, loss, perSecond);
   }
 
   private static Goal goal(List<Goal> goals, String prefix) {
-    return goals.stream().filter(g -> g.name().startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(prefix + " in " + goals));
+    return TestRows.goal(goals, prefix);
   }
 
   @Test
