@@ -7,8 +7,9 @@ import java.lang.invoke.VarHandle;
  * A queue of tasks for many producers and one consumer at a time: {@link SerializingExecutor}'s,
  * whose running flag makes sure only one thread polls at once. A linked list with a dummy head
  * node, after Dmitry Vyukov's intrusive MPSC queue: {@link #add} costs one atomic exchange and
- * {@link #poll} none, where {@link java.util.concurrent.ConcurrentLinkedQueue} pays a
- * compare-and-set on each side and another every second call. That is per message of a stream.
+ * a volatile store, and {@link #poll} no atomic instruction, where {@link
+ * java.util.concurrent.ConcurrentLinkedQueue} pays a compare-and-set on each side and another
+ * every second call. That is per message of a stream.
  *
  * <pre>
  *   head (consumer)                                  tail (producers swap it)
@@ -27,11 +28,17 @@ import java.lang.invoke.VarHandle;
  * <ul>
  *   <li>The exchange on {@code tail} is a full fence: a node's task is written before any thread
  *       can reach the node.
- *   <li>{@code next} is written with release and read with acquire: the consumer that sees a link
- *       sees the task behind it.
+ *   <li>{@code next} is written volatile (sequentially consistent), not merely with release:
+ *       SerializingExecutor's producer reads the running flag right after linking, and its runner
+ *       clears the flag and then calls {@link #isEmpty} (volatile reads). That is Dekker's pattern,
+ *       a store then a load on each side: with a release store the load of the flag could pass
+ *       the link (x86 holds stores in a buffer while later loads go ahead), the producer would see
+ *       the executor running, the runner would see no task, and the task would wait for the next
+ *       one. {@link #poll}, on the consumer alone, reads it with acquire: the consumer that sees a
+ *       link sees the task behind it.
  *   <li>{@code head} belongs to the consumer, but {@link #isEmpty} may run on a thread that has
- *       just stopped consuming while the next consumer starts: so it too is released and acquired,
- *       and a stale answer only costs an extra look at the queue.
+ *       just stopped consuming while the next consumer starts: so it is released, and read
+ *       volatile there, and a stale answer only costs an extra look at the queue.
  * </ul>
  */
 final class TaskQueue {
@@ -78,7 +85,7 @@ final class TaskQueue {
   void add(Runnable task) {
     Node node = new Node(task);
     Node previous = (Node) TAIL.getAndSet(this, node);
-    NEXT.setRelease(previous, node);
+    NEXT.setVolatile(previous, node);
   }
 
   /** The consumer: the first task, removed, or null if none is linked yet. */
@@ -96,7 +103,7 @@ final class TaskQueue {
 
   /** Whether no task is linked after the head (see the class comment for one being added). */
   boolean isEmpty() {
-    Node h = (Node) HEAD.getAcquire(this);
-    return NEXT.getAcquire(h) == null;
+    Node h = (Node) HEAD.getVolatile(this);
+    return NEXT.getVolatile(h) == null;
   }
 }

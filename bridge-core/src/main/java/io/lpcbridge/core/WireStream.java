@@ -558,86 +558,78 @@ public final class WireStream {
   /** Reader thread: a MESSAGE payload. Delivered in place when the application is waiting for it. */
   void inboundMessage(ByteBuffer payload) {
     int size = payload.remaining();
-    if (demand <= 0) {
-      // A racy read, as a hint only: with no demand (a stream's messages arriving faster than the
-      // application asks for them) the message is held, so parse it first and take the lock once.
-      inboundUnasked(payload, size);
-      return;
-    }
-    boolean overrun;
-    boolean inline = false;
-    lockIn();
-    try {
-      if (inDone) {
-        return;
+    if (demand > 0) {
+      // A racy read, as a hint only; the lock decides. Asked for: deliver the payload in place.
+      switch (admit(size, null, true)) {
+        case DROP -> {
+          return;
+        }
+        case OVERRUN -> {
+          overrun();
+          return;
+        }
+        case DELIVER -> {
+          listener.onMessage(payload);
+          deliverFrom(afterDelivery(size));
+          return;
+        }
+        default -> {
+          // The demand went meanwhile (a request() delivering older messages took it): hold this
+          // one, already charged to the window.
+          Held held = new Held(listener.hold(payload), size);
+          if (admit(size, held, false) == DELIVER) {
+            deliverFrom(held);
+          }
+          return;
+        }
       }
-      unacked += size;
-      overrun = unacked > (long) session.options().initialWindow() + session.options().maxInboundMessageSize();
-      if (!overrun) {
-        inline = takeDemandLocked();
-      }
-    } finally {
-      unlockIn();
     }
-    if (overrun) {
-      overrun();
-      return;
-    }
-    if (inline) {
-      listener.onMessage(payload);
-      deliverFrom(afterDelivery(size));
-      return;
-    }
-    // Not asked for yet: the listener keeps it (parses it) outside the lock, since that may take a
-    // while. Order holds: this reader thread alone adds messages, and a request() meanwhile
-    // delivers what came before this one and stops, so the demand is taken again here.
+    // Not asked for yet (a stream's messages arriving faster than the application asks for them):
+    // the listener keeps it (parses it) outside the lock, since that may take a while, and the
+    // lock is taken once. Order holds: this reader thread alone adds messages, and a request()
+    // meanwhile delivers what came before this one and stops, so the demand is taken here.
     Held held = new Held(listener.hold(payload), size);
-    lockIn();
-    try {
-      if (inDone) {
-        return;
-      }
-      inline = takeDemandLocked();
-      if (!inline) {
-        inbound.add(held);
-      }
-    } finally {
-      unlockIn();
-    }
-    if (inline) {
-      deliverFrom(held);
+    switch (admit(size, held, true)) {
+      case OVERRUN -> overrun();
+      case DELIVER -> deliverFrom(held);
+      default -> {}
     }
   }
 
+  private static final int DROP = 0;
+  private static final int OVERRUN = 1;
+  private static final int DELIVER = 2;
+  private static final int HELD = 3;
+
   /**
-   * {@link #inboundMessage} when the application had not asked for more: the listener keeps the
-   * message (parses it) before the lock is taken, and the stream holds it under one lock, or
-   * delivers it at once if the demand came meanwhile.
+   * Under the inbound lock, what becomes of an arriving message of {@code size} bytes: DROP (the
+   * stream's inbound side is over), OVERRUN (the peer broke flow control), DELIVER (the caller
+   * delivers it now, having taken the demand), or HELD (added to the buffer when {@code held} is
+   * given).
+   *
+   * @param charge whether to count the message against the window (once per message)
    */
-  private void inboundUnasked(ByteBuffer payload, int size) {
-    Held held = new Held(listener.hold(payload), size);
-    boolean overrun;
-    boolean inline = false;
+  private int admit(int size, Held held, boolean charge) {
     lockIn();
     try {
       if (inDone) {
-        return;
+        return DROP;
       }
-      unacked += size;
-      overrun = unacked > (long) session.options().initialWindow() + session.options().maxInboundMessageSize();
-      if (!overrun) {
-        inline = takeDemandLocked();
-        if (!inline) {
-          inbound.add(held);
+      if (charge) {
+        unacked += size;
+        if (unacked > (long) session.options().initialWindow() + session.options().maxInboundMessageSize()) {
+          return OVERRUN;
         }
       }
+      if (takeDemandLocked()) {
+        return DELIVER;
+      }
+      if (held != null) {
+        inbound.add(held);
+      }
+      return HELD;
     } finally {
       unlockIn();
-    }
-    if (overrun) {
-      overrun();
-    } else if (inline) {
-      deliverFrom(held);
     }
   }
 

@@ -158,4 +158,40 @@ class SerializingExecutorTest {
       }
     }
   }
+  /**
+   * Producers submit in short bursts, so the executor runs dry and its runner lets go over and
+   * over, each time racing a producer that links a task and then looks at the running flag. A task
+   * lost in that race would wait for a later submission, and the last ones have none after them.
+   */
+  @Test
+  void noTaskIsStrandedWhenTheRunnerLetsGoAsOneIsAdded() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      SerializingExecutor e = new SerializingExecutor(pool);
+      int producers = 3;
+      int bursts = 3_000;
+      AtomicInteger ran = new AtomicInteger();
+      List<Thread> threads = new ArrayList<>();
+      for (int p = 0; p < producers; p++) {
+        threads.add(Thread.ofPlatform().start(() -> {
+          for (int b = 0; b < bursts; b++) {
+            e.execute(ran::incrementAndGet);
+            if ((b & 7) == 0) {
+              Thread.yield();
+            }
+          }
+        }));
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (ran.get() < producers * bursts && System.nanoTime() < deadline) {
+        Thread.sleep(1);
+      }
+      assertEquals(producers * bursts, ran.get(), "tasks left in the queue with nobody running it");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
