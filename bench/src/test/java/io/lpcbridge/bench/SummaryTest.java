@@ -6,17 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Medians, per-run ratios and goal verdicts on hand-made rows. */
 class SummaryTest {
-  private static final String SPLIT = "split(c0/s1)";
+  private static final String SPLIT = TestRows.SPLIT;
 
   private static Row unary(int run, String series, double p50, double wakeups) {
-    String[] p = series.split("/");
-    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", 0, 0, 0, "unary", "closed", 64, 1, 0, 1000, 1, p50, p50, p50 * 2, p50 * 3, p50 * 4,
-        p50, 1e6 / p50, 0.064e6 / p50, 10, 10, wakeups / 2, wakeups / 2, wakeups, wakeups, 0, 0, Map.of(), Map.of(), null);
+    return TestRows.unary(run, series, p50, wakeups);
   }
 
   private static List<Row> threeRuns() {

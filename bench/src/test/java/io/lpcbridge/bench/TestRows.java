@@ -9,11 +9,14 @@ final class TestRows {
 
   private TestRows() {}
 
-  /** A unary 64 B row of {@code series} ("stack/transport[options]") with this p50 in µs. */
-  static Row unary(int run, String series, double p50) {
+  /**
+   * A unary 64 B row of {@code series} ("stack/transport[options]") with this p50 in µs (p90 the
+   * same, p99 2×, p99.9 3×, max 4×) and {@code wakeups} per call, half on each side.
+   */
+  static Row unary(int run, String series, double p50, double wakeups) {
     String[] p = series.split("/");
-    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", 0, 0, 0, "unary", "closed", 64, 1, 0, 1000, 1, p50, p50, p50, p50, p50,
-        p50, 1e6 / p50, 0.064e6 / p50, 10, 10, 1, 1, 1, 1, 0, 0, Map.of(), Map.of(), null);
+    return new Row(run, SPLIT, p[0], p[1], series, "t", "-", 0, 0, 0, "unary", "closed", 64, 1, 0, 1000, 1, p50, p50, p50 * 2, p50 * 3, p50 * 4,
+        p50, 1e6 / p50, 0.064e6 / p50, 10, 10, wakeups / 2, wakeups / 2, wakeups, wakeups, 0, 0, Map.of(), Map.of(), null);
   }
 
   /** A server-stream 1 KiB row of {@code series} at this rate, with {@code loss} percent injected. */

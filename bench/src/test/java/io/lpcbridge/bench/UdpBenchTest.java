@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
  * parsing, the loss endpoints and their rules and counters, and the two udp goals.
  */
 class UdpBenchTest {
-  private static final String SPLIT = "split(c0/s1)";
+  private static final String SPLIT = TestRows.SPLIT;
 
   private static Row unary(int run, String series, double p50) {
-    return TestRows.unary(run, series, p50);
+    return TestRows.unary(run, series, p50, 2);
   }
 
   private static Row stream(int run, String series, int loss, double perSecond) {

@@ -6,6 +6,8 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -112,11 +114,11 @@ public final class WireStream {
    */
   private volatile int inLock;
 
-  private static final java.lang.invoke.VarHandle IN_LOCK;
+  private static final VarHandle IN_LOCK;
 
   static {
     try {
-      IN_LOCK = java.lang.invoke.MethodHandles.lookup().findVarHandle(WireStream.class, "inLock", int.class);
+      IN_LOCK = MethodHandles.lookup().findVarHandle(WireStream.class, "inLock", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -640,7 +642,7 @@ public final class WireStream {
             "peer exceeded the flow-control window of " + session.options().initialWindow() + " bytes on stream " + id));
   }
 
-  /** Whether the next message may be delivered now by the caller, who then delivers; holds this. */
+  /** Whether the next message may be delivered now by the caller, who then delivers. Under the inbound lock. */
   private boolean takeDemandLocked() {
     if (delivering || !inbound.isEmpty() || demand <= 0) {
       return false;
@@ -751,7 +753,8 @@ public final class WireStream {
   /**
    * Delivers {@code next} (a {@link Held} message, {@link #HALF_CLOSE} or {@link Trailers}) and
    * what may follow it, until the demand or the buffer runs out. The caller set {@code delivering}.
-   * Each step takes this lock once: to credit the peer for what was delivered and take the next.
+   * Each step takes the inbound lock once: to credit the peer for what was delivered and take the
+   * next.
    */
   private void deliverFrom(Object next) {
     while (next != null) {
@@ -804,7 +807,7 @@ public final class WireStream {
 
   /**
    * The next thing to deliver, with the demand it uses taken; or null, clearing {@code
-   * delivering}. Holds this, with {@code delivering} set.
+   * delivering}. Under the inbound lock, with {@code delivering} set.
    */
   private Object nextLocked() {
     if (terminated && end == null) {

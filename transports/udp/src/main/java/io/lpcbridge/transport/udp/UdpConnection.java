@@ -362,7 +362,7 @@ final class UdpConnection implements Connection {
   private final class SessionEvents implements ReliableSession.Events {
     @Override
     public void onMessage(ByteBuffer message) {
-        if (!socket.defersUpcalls()) {
+      if (!socket.defersUpcalls()) {
         handler.onMessage(message);
         return;
       }
