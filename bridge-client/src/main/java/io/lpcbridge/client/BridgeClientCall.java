@@ -44,6 +44,8 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private final ClientTransportManager transport;
   private final String authority;
   private final Executor callExecutor;
+  /** {@link #callExecutor} when the stream delivers on it ({@link #deliveryExecutor}), else null. */
+  private final Executor drainer;
   private final Context context;
   private final boolean unaryRequest;
   /**
@@ -78,6 +80,8 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   private final AtomicBoolean closed = new AtomicBoolean();
   /** Set on the call executor when onClose runs; later callbacks are dropped. */
   private boolean closeDelivered;
+  /** Set on the call executor when a listener callback threw; later messages are dropped. */
+  private boolean listenerThrew;
   private ScheduledFuture<?> deadlineTimer;
   private volatile ClientTracers tracers = ClientTracers.NONE;
   /** Sequence numbers for tracers: outbound ones follow the caller's (serialized) sends. */
@@ -100,6 +104,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     // The blocking stub's executor is serial already: its one waiting thread runs what is queued,
     // in order. Everything else runs one callback at a time through a SerializingExecutor.
     this.callExecutor = waitsOnCallingThread(e) ? e : new SerializingExecutor(e);
+    this.drainer = callExecutor instanceof SerializingExecutor ? callExecutor : null;
     this.context = Context.current();
     this.unaryRequest = method.getType().clientSendsOneMessage();
     this.inlineReceive = method.getType() == MethodDescriptor.MethodType.UNARY && waitsOnCallingThread(callOptions.getExecutor());
@@ -424,6 +429,8 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
             Cork cork = Cork.enter();
             try {
               listener.onHeaders(headers);
+            } catch (Throwable t) {
+              listenerFailed("Failed to read headers", t);
             } finally {
               cork.exit();
             }
@@ -453,17 +460,47 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     }
     @SuppressWarnings("unchecked")
     RespT response = (RespT) held;
-    callExecutor.execute(
-        () -> {
-          if (!closeDelivered) {
-            Cork cork = Cork.enter();
-            try {
-              listener.onMessage(response);
-            } finally {
-              cork.exit();
-            }
-          }
-        });
+    if (drainer != null) {
+      // On the call executor already (deliveryExecutor).
+      deliverMessage(response);
+    } else {
+      callExecutor.execute(() -> deliverMessage(response));
+    }
+  }
+
+  /** On the call executor. */
+  private void deliverMessage(RespT response) {
+    if (!closeDelivered && !listenerThrew) {
+      // Messages the listener sends are corked until it returns (Cork).
+      Cork cork = Cork.enter();
+      try {
+        listener.onMessage(response);
+      } catch (Throwable t) {
+        listenerFailed("Failed to read message.", t);
+      } finally {
+        cork.exit();
+      }
+    }
+  }
+
+  /**
+   * A callback of the application's listener threw: as in grpc-java, the call is cancelled (the
+   * server hears of it) and onClose says CANCELLED with {@code description}, the exception as its
+   * cause. Later messages are not delivered.
+   */
+  private void listenerFailed(String description, Throwable t) {
+    listenerThrew = true;
+    cancelInternal(Status.CANCELLED.withDescription(description).withCause(t));
+  }
+
+  /**
+   * The call executor, when it is a SerializingExecutor: the stream then delivers messages and the
+   * trailers on it, a run of messages in one task. Not the blocking stub's executor, which runs
+   * tasks only once the thread that waits for the answer (receiveAnswerHere) has it.
+   */
+  @Override
+  public Executor deliveryExecutor() {
+    return drainer;
   }
 
   @Override
@@ -484,6 +521,8 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
             Cork cork = Cork.enter();
             try {
               listener.onReady();
+            } catch (Throwable t) {
+              listenerFailed("Failed to call onReady.", t);
             } finally {
               cork.exit();
             }

@@ -3,6 +3,7 @@ package io.lpcbridge.core;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 
 /**
  * Events of one call on a {@link WireSession}, for the client or server call layer above.
@@ -12,6 +13,8 @@ import java.nio.ByteBuffer;
  * Called without locks held, one callback at a time per stream, in protocol order: on the
  * transport's reader thread, or on the thread that called {@link WireStream#request} when that
  * released buffered messages. Callbacks must not block: they hand work to the call's executor.
+ * A listener with a {@link #deliveryExecutor} gets its messages, half-close and trailers there
+ * instead, and may run the application's code in those callbacks directly.
  *
  * <h2>Order</h2>
  *
@@ -21,6 +24,19 @@ import java.nio.ByteBuffer;
  * the stream ends when the server sends trailers or {@code onReset} is called.
  */
 public interface StreamListener {
+
+  /**
+   * Where the stream delivers messages ({@link #onHeldMessage}), {@link #onHalfClose} and {@link
+   * #onTrailers}: a serial executor of the listener's, which then runs the application's callbacks
+   * in place, or null (the default) for the thread that has them (see Threading). On one, the
+   * stream delivers a run of messages in one task, and a {@link WireStream#request} from inside a
+   * callback only adds to the demand of the delivery under way. It must run tasks one at a time,
+   * in order; not an executor whose tasks wait for a thread that is itself waiting for the call's
+   * trailers (grpc-java's blocking stub, whose thread reads the answer itself).
+   */
+  default Executor deliveryExecutor() {
+    return null;
+  }
 
   /** Response headers from the server. Client streams only. */
   default void onHeaders(Metadata headers) {}

@@ -10,6 +10,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -536,7 +537,8 @@ public final class WireStream {
 
   /**
    * Allows {@code n} more messages to be delivered. Buffered messages are delivered on the calling
-   * thread before this returns, unless another thread is delivering already.
+   * thread before this returns, unless a delivery is under way already (which takes them), or the
+   * listener has a {@link StreamListener#deliveryExecutor} (where they go).
    */
   public void request(int n) {
     if (n <= 0) {
@@ -554,13 +556,14 @@ public final class WireStream {
     } finally {
       unlockIn();
     }
-    deliverFrom(next);
+    startDelivery(next);
   }
 
   /** Reader thread: a MESSAGE payload. Delivered in place when the application is waiting for it. */
   void inboundMessage(ByteBuffer payload) {
     int size = payload.remaining();
-    if (demand > 0) {
+    StreamListener l = listener;
+    if (demand > 0 && l.deliveryExecutor() == null) {
       // A racy read, as a hint only; the lock decides. Asked for: deliver the payload in place.
       switch (admit(size, null, true)) {
         case DROP -> {
@@ -571,14 +574,14 @@ public final class WireStream {
           return;
         }
         case DELIVER -> {
-          listener.onMessage(payload);
+          l.onMessage(payload);
           deliverFrom(afterDelivery(size));
           return;
         }
         default -> {
           // The demand went meanwhile (a request() delivering older messages took it): hold this
           // one, already charged to the window.
-          Held held = new Held(listener.hold(payload), size);
+          Held held = new Held(l.hold(payload), size);
           if (admit(size, held, false) == DELIVER) {
             deliverFrom(held);
           }
@@ -586,14 +589,15 @@ public final class WireStream {
         }
       }
     }
-    // Not asked for yet (a stream's messages arriving faster than the application asks for them):
-    // the listener keeps it (parses it) outside the lock, since that may take a while, and the
-    // lock is taken once. Order holds: this reader thread alone adds messages, and a request()
-    // meanwhile delivers what came before this one and stops, so the demand is taken here.
-    Held held = new Held(listener.hold(payload), size);
+    // Not asked for yet (a stream's messages arriving faster than the application asks for them),
+    // or delivered on the listener's executor: the listener keeps it (parses it) outside the lock,
+    // since that may take a while, and the lock is taken once. Order holds: this reader thread
+    // alone adds messages, and a delivery meanwhile takes what came before this one and stops, so
+    // the demand is taken here.
+    Held held = new Held(l.hold(payload), size);
     switch (admit(size, held, true)) {
       case OVERRUN -> overrun();
-      case DELIVER -> deliverFrom(held);
+      case DELIVER -> startDelivery(held);
       default -> {}
     }
   }
@@ -692,7 +696,7 @@ public final class WireStream {
     } finally {
       unlockIn();
     }
-    deliverFrom(next);
+    startDelivery(next);
   }
 
   /**
@@ -716,6 +720,17 @@ public final class WireStream {
     }
     if (l != null) {
       l.onReset(status);
+    }
+  }
+
+  /** The inbound state, for a test's failure message. */
+  String inboundState() {
+    lockIn();
+    try {
+      return "demand " + demand + ", delivering " + delivering + ", held " + inbound.size() + ", end " + end + ", inDone " + inDone
+          + ", terminated " + terminated + ", unacked " + unacked + ", consumed " + consumed;
+    } finally {
+      unlockIn();
     }
   }
 
@@ -748,6 +763,23 @@ public final class WireStream {
       blocked = null;
     }
     return true;
+  }
+
+  /**
+   * Delivers {@code next} and what may follow it: here, or in one task on the listener's {@link
+   * StreamListener#deliveryExecutor} when it has one. There, a {@link #request} the application
+   * makes from a callback finds the delivery under way, adds to the demand and returns, and the
+   * loop delivers the next message when the callback returns: a stream's messages cost one task
+   * per run of deliveries, not one each. The caller set {@code delivering}, which stays set until
+   * the task has delivered all it can.
+   */
+  private void startDelivery(Object next) {
+    Executor ex = listener.deliveryExecutor();
+    if (ex == null) {
+      deliverFrom(next);
+    } else {
+      ex.execute(() -> deliverFrom(next));
+    }
   }
 
   /**

@@ -16,8 +16,12 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -283,15 +287,17 @@ class WireSessionTest {
     Recorder srv = awaitServerStream();
     int count = 30_000;
     int askers = 3;
-    Thread sender = Thread.ofPlatform().start(() -> {
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    Thread.Builder threads = Thread.ofPlatform().uncaughtExceptionHandler((t, e) -> failures.add(e));
+    Thread sender = threads.start(() -> {
       for (int i = 0; i < count; i++) {
         sendQuietly(s, Integer.toString(i));
       }
     });
     CountDownLatch go = new CountDownLatch(1);
-    Thread[] threads = new Thread[askers];
+    Thread[] asking = new Thread[askers];
     for (int t = 0; t < askers; t++) {
-      threads[t] = Thread.ofPlatform().start(() -> {
+      asking[t] = threads.start(() -> {
         try {
           go.await();
         } catch (InterruptedException e) {
@@ -304,13 +310,96 @@ class WireSessionTest {
     }
     go.countDown();
     for (int i = 0; i < count; i++) {
-      assertEquals("message:" + i, srv.next());
+      String e;
+      do {
+        e = srv.events.poll(10, TimeUnit.SECONDS);
+      } while ("ready".equals(e));
+      int at = i;
+      // What was stuck, should it ever be: the stream's inbound state and the threads' failures.
+      assertEquals("message:" + i, e, () -> "message " + at + " of " + count + ": " + srv.stream.inboundState() + "; failures " + failures);
     }
     sender.join();
-    for (Thread t : threads) {
+    for (Thread t : asking) {
       t.join();
     }
+    assertEquals(List.of(), failures);
     assertNull(srv.events.poll(50, TimeUnit.MILLISECONDS), "a message delivered twice, or one more than asked for");
+  }
+
+  /**
+   * A listener with a delivery executor gets a run of messages in one task there: a request() from
+   * inside its callback adds to the demand of the delivery under way, which goes on once the
+   * callback returns. No task per message, and no callback inside another.
+   */
+  @Test
+  void aListenerWithADeliveryExecutorGetsARunOfMessagesInOneTask() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      AtomicInteger tasks = new AtomicInteger();
+      Executor counting = r -> {
+        tasks.incrementAndGet();
+        pool.execute(r);
+      };
+      AtomicReference<WireStream> clientStream = new AtomicReference<>();
+      AtomicInteger depth = new AtomicInteger();
+      List<String> wrong = new CopyOnWriteArrayList<>();
+      Thread poolThread = pool.submit(Thread::currentThread).get();
+      tasks.set(0);
+      Recorder c = new Recorder() {
+        @Override
+        public Executor deliveryExecutor() {
+          return counting;
+        }
+
+        @Override
+        public void onHeldMessage(Object message, int size) {
+          if (depth.incrementAndGet() != 1 || Thread.currentThread() != poolThread) {
+            wrong.add(message + " at depth " + depth.get() + " on " + Thread.currentThread().getName());
+          }
+          super.onHeldMessage(message, size);
+          clientStream.get().request(1);
+          depth.decrementAndGet();
+        }
+
+        @Override
+        public void onTrailers(Status status, Metadata trailers) {
+          if (Thread.currentThread() != poolThread) {
+            wrong.add("trailers on " + Thread.currentThread().getName());
+          }
+          super.onTrailers(status, trailers);
+        }
+      };
+      WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+      clientStream.set(s);
+      s.sendMessage(bytes("go"), false);
+      s.halfClose();
+      Recorder srv = awaitServerStream();
+      srv.stream.request(1);
+      assertEquals("message:go", srv.next());
+      assertEquals("halfClose", srv.next());
+      srv.stream.sendHeaders(new Metadata());
+      int count = 1000;
+      for (int i = 0; i < count; i++) {
+        srv.stream.sendMessage(bytes("m" + i), true);
+      }
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (c.held.size() < count && System.nanoTime() < end) {
+        Thread.sleep(1);
+      }
+      assertEquals(count, c.held.size(), "every message held before request()");
+      s.request(1);
+      assertEquals("headers", c.next());
+      for (int i = 0; i < count; i++) {
+        assertEquals("message:m" + i, c.next());
+      }
+      assertEquals(1, tasks.get(), "one task for the run of " + count + " messages");
+      srv.stream.sendTrailers(Status.OK, new Metadata());
+      assertEquals("trailers:OK", c.next());
+      assertEquals(List.of(), wrong);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

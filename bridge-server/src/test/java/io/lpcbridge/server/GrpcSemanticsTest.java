@@ -418,6 +418,47 @@ class GrpcSemanticsTest {
     done.get(10, TimeUnit.SECONDS);
   }
 
+  /**
+   * A response listener that throws cancels its call, as in grpc-java: onClose says CANCELLED,
+   * "Failed to read message.", with the exception as the cause, and no message comes after the
+   * one that threw. The channel carries on.
+   */
+  @ParameterizedTest
+  @FieldSource("SCHEMES")
+  void aListenerThatThrowsCancelsItsCall(String scheme) throws Exception {
+    ManagedChannel ch = servers.channel(scheme);
+    ClientCall<EchoRequest, EchoResponse> call = ch.newCall(EchoGrpc.getExpandMethod(), CallOptions.DEFAULT);
+    RuntimeException boom = new IllegalStateException("the application's listener broke");
+    List<Integer> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    call.start(
+        new ClientCall.Listener<>() {
+          @Override
+          public void onMessage(EchoResponse message) {
+            seen.add(message.getIndex());
+            call.request(1);
+            if (message.getIndex() == 2) {
+              throw boom;
+            }
+          }
+
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            closed.complete(status);
+          }
+        },
+        new Metadata());
+    call.request(1);
+    call.sendMessage(EchoRequest.newBuilder().setResponseCount(1000).setResponseSize(64).build());
+    call.halfClose();
+    Status status = closed.get(10, TimeUnit.SECONDS);
+    assertEquals(Status.Code.CANCELLED, status.getCode(), status.toString());
+    assertEquals("Failed to read message.", status.getDescription());
+    assertEquals(boom, status.getCause());
+    assertEquals(List.of(0, 1, 2), seen);
+    EchoGrpc.newBlockingStub(ch).say(EchoRequest.getDefaultInstance());
+  }
+
   @ParameterizedTest
   @FieldSource("SCHEMES")
   void largeMessagesRoundTrip(String scheme) {
