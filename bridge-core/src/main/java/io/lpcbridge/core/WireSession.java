@@ -223,9 +223,16 @@ public final class WireSession implements MessageHandler {
       state = State.DRAINING;
       return null;
     }
-    WireStream stream = new WireStream(this, id, true, peerWindow, streamListener);
+    long window = peerWindow;
+    WireStream stream = new WireStream(this, id, true, window, streamListener);
     stream.writeCallStart(start);
     streams.put(id, stream);
+    if (peerWindow != window) {
+      // The server's HELLO came meanwhile, and its loop over the streams may have missed this
+      // one: without this, the stream would keep the minimum window while the server credits
+      // as if it had the announced one, and a call sending more than that would wait forever.
+      stream.rebaseWindow(peerWindow);
+    }
     if (state == State.CLOSED) {
       unmap(stream);
       return null;
@@ -644,9 +651,11 @@ public final class WireSession implements MessageHandler {
     }
     peerMaxInbound = (int) Math.min(Integer.MAX_VALUE, maxInbound);
     long delta = window - peerWindow;
+    // Written before the streams are read; newStream puts its stream in the map before it reads
+    // this again. So a stream opened meanwhile is rebased here, or there, or both (idempotent).
     peerWindow = window;
     for (WireStream s : streams.values()) {
-      s.adjustWindow(delta);
+      s.rebaseWindow(window);
     }
     helloReceived = true;
     if (handshakeTimer != null) {

@@ -81,6 +81,8 @@ public final class WireStream {
   private int outCost;
   private ArrayDeque<Blocked> blocked;
   private long window;
+  /** The peer's initial window that {@link #window} counts from ({@link #rebaseWindow}). */
+  private long windowBase;
   private boolean outDone;
   /** The buffer holds corked frames, since {@link #corkedSince} (System.nanoTime). */
   private boolean corked;
@@ -151,6 +153,7 @@ public final class WireStream {
     this.id = id;
     this.clientSide = clientSide;
     this.window = initialWindow;
+    this.windowBase = initialWindow;
     this.listener = listener;
   }
 
@@ -518,10 +521,15 @@ public final class WireStream {
     }
   }
 
-  /** Peer's initial window changed in its HELLO. */
-  void adjustWindow(long delta) {
+  /**
+   * The peer's HELLO announced {@code initialWindow}: the window counts from that, not from the
+   * one it was created with. Idempotent, since both the HELLO and a stream opened meanwhile may
+   * call it (WireSession.newStream).
+   */
+  void rebaseWindow(long initialWindow) {
     synchronized (outLock) {
-      window += delta;
+      window += initialWindow - windowBase;
+      windowBase = initialWindow;
     }
   }
 
