@@ -422,13 +422,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  /** What run {@code run} (from 1) measures, endpoint by endpoint in the order given. */
+  /** What run {@code run} (from 1) measures, cell by cell, endpoints in the order given (BenchPlan.interleaved). */
   private List<Scenario> scenarios(Settings s, List<Endpoint> endpoints, int run) {
-    List<Scenario> out = new ArrayList<>();
-    for (Endpoint e : endpoints) {
-      out.addAll(BenchPlan.scenarios(e, s.cellsOfRun(run), rateFraction, s.warmupMillis, s.measureMillis));
-    }
-    return out;
+    return BenchPlan.interleaved(endpoints, s.cellsOfRun(run), rateFraction, s.warmupMillis, s.measureMillis);
   }
 
   /** The command as typed, for the reports: the parse result of a subcommand holds its parent's words too. */

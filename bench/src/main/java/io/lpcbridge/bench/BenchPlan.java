@@ -233,6 +233,24 @@ final class BenchPlan {
     return out;
   }
 
+  /**
+   * What one run measures, cell by cell and, within a cell, endpoint by endpoint in the order given:
+   * a row and the floors and baseline it is compared with are measured within seconds of each
+   * other, not minutes apart. Shared machines change speed from minute to minute (on the reference
+   * machine the raw shm ring's round trip is 0.2 or 0.7 µs for minutes at a time), and a ratio
+   * between windows measured in two different spells says more about the machine than the stack.
+   * Within an endpoint, the cells keep their order (a fixed-rate cell follows its closed-loop one).
+   */
+  static List<Scenario> interleaved(List<Endpoint> endpoints, List<Cell> cells, double rateFraction, long warmupMillis, long measureMillis) {
+    List<Scenario> out = new ArrayList<>();
+    for (Cell c : cells) {
+      for (Endpoint e : endpoints) {
+        out.addAll(scenarios(e, List.of(c), rateFraction, warmupMillis, measureMillis));
+      }
+    }
+    return out;
+  }
+
   /** The cells an endpoint leaves out by design (see {@link #scenarios}); not worth a note. */
   private static boolean leftOut(Endpoint e, Cell c) {
     if (e.stack().isFloor() && c.kind() == Kind.BIDI) {
