@@ -101,6 +101,16 @@ public final class WireStream {
   /** Also read without the lock by {@link #inboundMessage}, as a hint that decides nothing. */
   private int demand;
   private boolean delivering;
+  /**
+   * The thread in {@link #deliverFrom}, set when it starts and cleared with {@code delivering}
+   * (opaque accesses: only ever compared with the reading thread itself, for which they are
+   * coherent). A {@link #request} it makes from inside a callback adds to {@link #pendingDemand}
+   * without the lock, and the loop folds that in when the callback returns.
+   */
+  @SuppressWarnings("unused") // through DELIVERER
+  private Thread deliverer;
+  /** Demand asked for by callbacks of the delivery under way. The deliverer's alone. */
+  private long pendingDemand;
   private Object end;
   private boolean inDone;
   private boolean terminated;
@@ -118,10 +128,12 @@ public final class WireStream {
   private volatile int inLock;
 
   private static final VarHandle IN_LOCK;
+  private static final VarHandle DELIVERER;
 
   static {
     try {
       IN_LOCK = MethodHandles.lookup().findVarHandle(WireStream.class, "inLock", int.class);
+      DELIVERER = MethodHandles.lookup().findVarHandle(WireStream.class, "deliverer", Thread.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -552,6 +564,12 @@ public final class WireStream {
     if (n <= 0) {
       throw new IllegalArgumentException("request(" + n + "): must be positive");
     }
+    if (DELIVERER.getOpaque(this) == Thread.currentThread()) {
+      // From a callback of the delivery under way (a stream's every message, with automatic flow
+      // control): its loop takes this demand when the callback returns.
+      pendingDemand += n;
+      return;
+    }
     Object next;
     lockIn();
     try {
@@ -797,6 +815,20 @@ public final class WireStream {
    * next.
    */
   private void deliverFrom(Object next) {
+    if (next == null) {
+      return; // nothing to deliver (delivering is clear already): not a deliverer
+    }
+    DELIVERER.setOpaque(this, Thread.currentThread());
+    try {
+      deliverLoop(next);
+    } catch (RuntimeException | Error e) {
+      // A callback threw: the delivery stops here, as it did before there was a deliverer.
+      DELIVERER.setOpaque(this, null);
+      throw e;
+    }
+  }
+
+  private void deliverLoop(Object next) {
     while (next != null) {
       if (next instanceof Held held) {
         listener.onHeldMessage(held.message(), held.size());
@@ -827,6 +859,10 @@ public final class WireStream {
     Object next;
     lockIn();
     try {
+      if (pendingDemand > 0) {
+        demand = (int) Math.min(Integer.MAX_VALUE, demand + pendingDemand);
+        pendingDemand = 0;
+      }
       if (size > 0) {
         consumed += size;
         if (consumed >= session.options().initialWindow() / 2 && !inDone) {
@@ -852,6 +888,7 @@ public final class WireStream {
   private Object nextLocked() {
     if (terminated && end == null) {
       delivering = false;
+      DELIVERER.setOpaque(this, null);
       return null;
     }
     if (!inbound.isEmpty() && demand > 0) {
@@ -867,6 +904,7 @@ public final class WireStream {
       return ending;
     }
     delivering = false;
+    DELIVERER.setOpaque(this, null);
     return null;
   }
 

@@ -327,6 +327,41 @@ class WireSessionTest {
   }
 
   /**
+   * The thread that delivered a message in place may ask for the next one later, outside any
+   * delivery: that request counts (it was once taken for one from inside a delivery, kept aside
+   * for a loop that had ended, and the call stalled).
+   */
+  @Test
+  void aRequestFromTheThreadThatDeliveredInPlaceCountsLater() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    AtomicReference<WireStream> clientStream = new AtomicReference<>();
+    Recorder c = new Recorder() {
+      @Override
+      public Object hold(ByteBuffer message) {
+        // The reader thread, after it delivered m1 in place: ask for the one it is holding.
+        clientStream.get().request(1);
+        return super.hold(message);
+      }
+    };
+    WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    clientStream.set(s);
+    s.request(1);
+    s.sendMessage(bytes("go"), false);
+    s.halfClose();
+    Recorder srv = awaitServerStream();
+    srv.stream.request(1);
+    assertEquals("message:go", srv.next());
+    assertEquals("halfClose", srv.next());
+    srv.stream.sendHeaders(new Metadata());
+    srv.stream.sendMessage(bytes("m1"), true);
+    assertEquals("headers", c.next());
+    assertEquals("message:m1", c.next());
+    srv.stream.sendMessage(bytes("m2"), true);
+    assertEquals("message:m2", c.next());
+    assertEquals(List.of("m2"), c.held);
+  }
+
+  /**
    * A listener with a delivery executor gets a run of messages in one task there: a request() from
    * inside its callback adds to the demand of the delivery under way, which goes on once the
    * callback returns. No task per message, and no callback inside another.
