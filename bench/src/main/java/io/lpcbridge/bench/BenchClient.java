@@ -48,8 +48,10 @@ public final class BenchClient {
         i++;
         Endpoint e = endpoints.get(s.endpoint());
         out.println("progress " + i + " " + plan.scenarios().size() + " " + e.series() + " " + s.label());
-        if (previous != null && !previous.equals(e.id())) {
+        if (previous != null && !previous.equals(e.id()) && !endpoints.get(previous).spawned()) {
           // One endpoint at a time: an idle connection of a spinning transport must not eat the CPU.
+          // A spawned peer (pipe, socketpair) stays connected: it lives as long as its connection,
+          // the run comes back to it for the next cell, and its idle reader blocks in a read.
           Driver d = drivers.remove(previous);
           if (d != null) {
             d.close();
