@@ -422,20 +422,25 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
   @Override
   public void onHeaders(Metadata headers) {
     tracers.inboundHeaders(headers);
-    callExecutor.execute(
-        () -> {
-          if (!closeDelivered) {
-            // Messages the listener sends are corked until it returns (Cork).
-            Cork cork = Cork.enter();
-            try {
-              listener.onHeaders(headers);
-            } catch (Throwable t) {
-              listenerFailed("Failed to read headers", t);
-            } finally {
-              cork.exit();
-            }
-          }
-        });
+    callExecutor.execute(() -> runCallback(() -> listener.onHeaders(headers), "Failed to read headers"));
+  }
+
+  /**
+   * On the call executor: one callback of the application's listener, unless onClose has run.
+   * Messages the listener sends are corked until it returns (Cork); a callback that throws cancels
+   * the call (listenerFailed).
+   */
+  private void runCallback(Runnable callback, String failure) {
+    if (!closeDelivered) {
+      Cork cork = Cork.enter();
+      try {
+        callback.run();
+      } catch (Throwable t) {
+        listenerFailed(failure, t);
+      } finally {
+        cork.exit();
+      }
+    }
   }
 
   @Override
@@ -468,10 +473,9 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
     }
   }
 
-  /** On the call executor. */
+  /** On the call executor: runCallback's work for a message, written out so as not to allocate a lambda per message. */
   private void deliverMessage(RespT response) {
     if (!closeDelivered && !listenerThrew) {
-      // Messages the listener sends are corked until it returns (Cork).
       Cork cork = Cork.enter();
       try {
         listener.onMessage(response);
@@ -515,19 +519,7 @@ final class BridgeClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> implem
 
   @Override
   public void onReady() {
-    callExecutor.execute(
-        () -> {
-          if (!closeDelivered) {
-            Cork cork = Cork.enter();
-            try {
-              listener.onReady();
-            } catch (Throwable t) {
-              listenerFailed("Failed to call onReady.", t);
-            } finally {
-              cork.exit();
-            }
-          }
-        });
+    callExecutor.execute(() -> runCallback(() -> listener.onReady(), "Failed to call onReady."));
   }
 
   private void close(Status status, Metadata trailers) {

@@ -346,13 +346,7 @@ class WireSessionTest {
     WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
     clientStream.set(s);
     s.request(1);
-    s.sendMessage(bytes("go"), false);
-    s.halfClose();
-    Recorder srv = awaitServerStream();
-    srv.stream.request(1);
-    assertEquals("message:go", srv.next());
-    assertEquals("halfClose", srv.next());
-    srv.stream.sendHeaders(new Metadata());
+    Recorder srv = expand(s);
     srv.stream.sendMessage(bytes("m1"), true);
     assertEquals("headers", c.next());
     assertEquals("message:m1", c.next());
@@ -407,13 +401,7 @@ class WireSessionTest {
       };
       WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
       clientStream.set(s);
-      s.sendMessage(bytes("go"), false);
-      s.halfClose();
-      Recorder srv = awaitServerStream();
-      srv.stream.request(1);
-      assertEquals("message:go", srv.next());
-      assertEquals("halfClose", srv.next());
-      srv.stream.sendHeaders(new Metadata());
+      Recorder srv = expand(s);
       int count = 1000;
       for (int i = 0; i < count; i++) {
         srv.stream.sendMessage(bytes("m" + i), true);
@@ -603,6 +591,11 @@ class WireSessionTest {
   private Recorder streamingCall(Recorder c) throws Exception {
     WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
     s.request(Integer.MAX_VALUE);
+    return expand(s);
+  }
+
+  /** Sends a server-streaming call's request on {@code s}; the server's stream, headers sent. */
+  private Recorder expand(WireStream s) throws Exception {
     s.sendMessage(bytes("go"), false);
     s.halfClose();
     Recorder srv = awaitServerStream();
