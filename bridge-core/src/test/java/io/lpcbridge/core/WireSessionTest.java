@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
@@ -101,6 +102,8 @@ class WireSessionTest {
   }
 
   private final List<Recorder> serverStreams = new CopyOnWriteArrayList<>();
+  /** Counted down when the client has applied the server's HELLO. */
+  private final CountDownLatch clientEstablished = new CountDownLatch(1);
   /** Runs inside the server's onCallStart, before the stream has its listener. */
   private volatile Runnable duringCallStart = () -> {};
   private final BlockingQueue<CallStart> serverCalls = new LinkedBlockingQueue<>();
@@ -135,7 +138,17 @@ class WireSessionTest {
         WireSession.client(
             clientConn,
             SessionOptions.defaults(),
-            (session, status) -> clientClosed.complete(status),
+            new SessionListener() {
+              @Override
+              public void onEstablished(WireSession session) {
+                clientEstablished.countDown();
+              }
+
+              @Override
+              public void onClosed(WireSession session, Status status) {
+                clientClosed.complete(status);
+              }
+            },
             SharedResources.timer());
     if (startClient) {
       client.start();
@@ -422,6 +435,54 @@ class WireSessionTest {
       assertEquals(List.of(), wrong);
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A call opened while the client applies the server's HELLO: its stream reads the 64 KiB
+   * minimum window before the HELLO and joins the session's streams after the HELLO's loop over
+   * them. It must still get the announced 1 MiB, since the server credits only after half of that:
+   * with 64 KiB the call's 200 KiB would wait forever. The interleaving is forced: the call's
+   * metadata is serialized between the two steps, and its marshaller lets the HELLO in and waits
+   * until it has been applied.
+   */
+  @Test
+  void aCallOpenedWhileTheHelloIsAppliedGetsTheAnnouncedWindow() throws Exception {
+    connect(SessionOptions.defaults(), false);
+    clientConn.holdDelivery();
+    client.start();
+    Metadata.Key<String> key = Metadata.Key.of("x-while-hello-bin", new Metadata.BinaryStreamMarshaller<String>() {
+      @Override
+      public InputStream toStream(String value) {
+        clientConn.releaseDelivery();
+        try {
+          assertTrue(clientEstablished.await(10, TimeUnit.SECONDS), "the client never applied the HELLO");
+        } catch (InterruptedException e) {
+          throw new AssertionError(e);
+        }
+        return new ByteArrayInputStream(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public String parseStream(InputStream stream) {
+        throw new UnsupportedOperationException();
+      }
+    });
+    Metadata md = new Metadata();
+    md.put(key, "v");
+    Recorder c = new Recorder();
+    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, md, null), c);
+    assertEquals(0, clientEstablished.getCount(), "the HELLO was applied while the stream was being opened");
+    s.flush();
+    Recorder srv = awaitServerStream();
+    int count = 200;
+    byte[] kib = new byte[1024];
+    for (int i = 0; i < count; i++) {
+      s.sendMessage(new ByteArrayInputStream(kib), true);
+    }
+    srv.stream.request(count);
+    for (int i = 0; i < count; i++) {
+      assertTrue(srv.next().startsWith("message:"), "message " + i);
     }
   }
 
