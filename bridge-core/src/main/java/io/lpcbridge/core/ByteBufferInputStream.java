@@ -1,5 +1,7 @@
 package io.lpcbridge.core;
 
+import io.grpc.Detachable;
+import io.grpc.HasByteBuffer;
 import io.grpc.KnownLength;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -9,9 +11,18 @@ import java.nio.ByteBuffer;
  * transport's memory in place; it is valid only as long as that memory is (the duration of a
  * {@link StreamListener#onMessage} call). {@link KnownLength} lets protobuf size its parse buffer
  * exactly.
+ *
+ * <p>For marshallers that parse without copying, as they can on grpc-netty's inbound streams:
+ * {@link HasByteBuffer} hands out the payload itself (a read-only view of the transport's memory,
+ * the shm ring's included, valid during {@code parse} only), and {@link Detachable#detach} hands
+ * over a stream the marshaller may keep after {@code parse} returns (its message aliasing it).
+ * Since the transport's memory is reused once the callback returns, detaching copies the bytes
+ * left, once, to the heap; this stream is then empty.
  */
-public final class ByteBufferInputStream extends InputStream implements KnownLength {
-  private final ByteBuffer buf;
+public final class ByteBufferInputStream extends InputStream implements KnownLength, HasByteBuffer, Detachable {
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
+
+  private ByteBuffer buf;
 
   public ByteBufferInputStream(ByteBuffer buf) {
     this.buf = buf;
@@ -45,5 +56,28 @@ public final class ByteBufferInputStream extends InputStream implements KnownLen
   @Override
   public int available() {
     return buf.remaining();
+  }
+
+  @Override
+  public boolean byteBufferSupported() {
+    return true;
+  }
+
+  /**
+   * The bytes not yet read, all in one buffer (null at the end), without moving this stream's
+   * position. Read-only: it may be the transport's memory.
+   */
+  @Override
+  public ByteBuffer getByteBuffer() {
+    return buf.hasRemaining() ? buf.slice().asReadOnlyBuffer() : null;
+  }
+
+  /** A stream over a heap copy of the bytes not yet read, which stays valid; this one is left empty. */
+  @Override
+  public InputStream detach() {
+    ByteBuffer copy = ByteBuffer.allocate(buf.remaining());
+    copy.put(buf).flip();
+    buf = EMPTY;
+    return new ByteBufferInputStream(copy);
   }
 }
