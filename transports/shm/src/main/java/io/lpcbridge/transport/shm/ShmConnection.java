@@ -472,7 +472,10 @@ final class ShmConnection implements Connection {
       if (peerGone && n == 0 && !reader.hasData()) {
         return peerGoneCause();
       }
-      if (n > 0 && !role.runDeferred()) {
+      // Also when nothing was read: the flush may have turned the connection writable, and the
+      // onReady callbacks that follows are deferred to this thread. Left for the next record,
+      // they would wait forever when every call is waiting for them.
+      if (!role.runDeferred()) {
         return null;
       }
       if (n > 0 || flushed) {
