@@ -1,5 +1,6 @@
 package io.lpcbridge.bench;
 
+import static io.lpcbridge.bench.TestRows.unary;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,10 +12,6 @@ import org.junit.jupiter.api.Test;
 /** Medians, per-run ratios and goal verdicts on hand-made rows. */
 class SummaryTest {
   private static final String SPLIT = TestRows.SPLIT;
-
-  private static Row unary(int run, String series, double p50, double wakeups) {
-    return TestRows.unary(run, series, p50, wakeups);
-  }
 
   private static List<Row> threeRuns() {
     List<Row> rows = new ArrayList<>();

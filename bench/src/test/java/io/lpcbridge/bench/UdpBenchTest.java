@@ -1,5 +1,7 @@
 package io.lpcbridge.bench;
 
+import static io.lpcbridge.bench.TestRows.goal;
+import static io.lpcbridge.bench.TestRows.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,13 +25,6 @@ class UdpBenchTest {
     return TestRows.unary(run, series, p50, 2);
   }
 
-  private static Row stream(int run, String series, int loss, double perSecond) {
-    return TestRows.stream(run, series, loss, perSecond);
-  }
-
-  private static Goal goal(List<Goal> goals, String prefix) {
-    return TestRows.goal(goals, prefix);
-  }
 
   @Test
   void udpUnaryIsJudgedAgainstThePlainUdpPingPongPerRun() {

@@ -75,8 +75,7 @@ public final class ByteBufferInputStream extends InputStream implements KnownLen
   /** A stream over a heap copy of the bytes not yet read, which stays valid; this one is left empty. */
   @Override
   public InputStream detach() {
-    ByteBuffer copy = ByteBuffer.allocate(buf.remaining());
-    copy.put(buf).flip();
+    ByteBuffer copy = WireStream.copy(buf);
     buf = EMPTY;
     return new ByteBufferInputStream(copy);
   }

@@ -158,6 +158,7 @@ class SerializingExecutorTest {
       }
     }
   }
+
   /**
    * Producers submit in short bursts, so the executor runs dry and its runner lets go over and
    * over, each time racing a producer that links a task and then looks at the running flag. A task

@@ -229,7 +229,7 @@ class WireSessionTest {
   void messagesWaitForRequestAndFlowControlBoundsTheSender() throws Exception {
     connect(SessionOptions.defaults().withInitialWindow(WireSession.MIN_WINDOW), true);
     Recorder c = new Recorder();
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Chat", c);
     s.flush();
     Recorder srv = awaitServerStream();
     // The server asks for nothing: the client may send one window's worth, then is not ready.
@@ -261,7 +261,7 @@ class WireSessionTest {
   void messagesBeforeRequestAreKeptAsTheListenerHoldsThemAndDeliveredInOrder() throws Exception {
     connect(SessionOptions.defaults(), true);
     Recorder c = new Recorder();
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Chat", c);
     s.flush();
     Recorder srv = awaitServerStream();
     for (String m : List.of("a", "bb", "ccc")) {
@@ -295,7 +295,7 @@ class WireSessionTest {
   void manyThreadsAskingOneMessageAtATimeGetEveryMessageOnceInOrder() throws Exception {
     connect(SessionOptions.defaults(), true);
     Recorder c = new Recorder();
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Chat", c);
     s.flush();
     Recorder srv = awaitServerStream();
     int count = 30_000;
@@ -356,7 +356,7 @@ class WireSessionTest {
         return super.hold(message);
       }
     };
-    WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Expand", c);
     clientStream.set(s);
     s.request(1);
     Recorder srv = expand(s);
@@ -412,7 +412,7 @@ class WireSessionTest {
           super.onTrailers(status, trailers);
         }
       };
-      WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+      WireStream s = open("Expand", c);
       clientStream.set(s);
       Recorder srv = expand(s);
       int count = 1000;
@@ -496,7 +496,7 @@ class WireSessionTest {
     clientConn.holdDelivery();
     client.start();
     Recorder c = new Recorder();
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Chat", c);
     s.request(1);
     s.sendMessage(new ByteArrayInputStream(new byte[101]), true);
     clientConn.releaseDelivery();
@@ -506,7 +506,7 @@ class WireSessionTest {
 
     // The connection still carries other calls.
     Recorder c2 = new Recorder();
-    WireStream s2 = client.newStream(new CallStart("demo.Echo/Say", CallStart.NO_TIMEOUT, new Metadata(), null), c2);
+    WireStream s2 = open("Say", c2);
     s2.sendMessage(bytes("ok"), false);
     s2.halfClose();
     Recorder srv2 = awaitServerStream();
@@ -517,7 +517,7 @@ class WireSessionTest {
   @Test
   void senderRefusesMessageLargerThanPeerAccepts() throws Exception {
     connect(SessionOptions.defaults().withMaxInboundMessageSize(100), true);
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder());
+    WireStream s = open("Chat", new Recorder());
     s.flush();
     awaitServerStream();
     // Wait until the server's HELLO (announcing 100) has arrived.
@@ -575,7 +575,7 @@ class WireSessionTest {
   void goAwayRefusesNewCallsAndLetsOpenOnesFinish() throws Exception {
     connect(SessionOptions.defaults(), true);
     Recorder c = new Recorder();
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Chat", c);
     s.flush();
     Recorder srv = awaitServerStream();
     server.shutdown();
@@ -588,14 +588,14 @@ class WireSessionTest {
     // After the last call the connection closes in order.
     assertNotNull(clientClosed.get(10, TimeUnit.SECONDS));
     assertFalse(client.isOpen());
-    assertNull(client.newStream(new CallStart("demo.Echo/Say", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder()));
+    assertNull(open("Say", new Recorder()));
   }
 
   @Test
   void connectionLossResetsOpenStreamsWithUnavailable() throws Exception {
     connect(SessionOptions.defaults(), true);
     Recorder c = new Recorder();
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Chat", c);
     s.flush();
     Recorder srv = awaitServerStream();
     serverConn.close();
@@ -606,7 +606,7 @@ class WireSessionTest {
   @Test
   void cancelReachesThePeer() throws Exception {
     connect(SessionOptions.defaults(), true);
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder());
+    WireStream s = open("Chat", new Recorder());
     s.flush();
     Recorder srv = awaitServerStream();
     s.cancel(Status.CANCELLED.withDescription("user gave up"));
@@ -618,7 +618,7 @@ class WireSessionTest {
   void resetBeforeTheServerListenerIsSetIsHeldAndDelivered() throws Exception {
     connect(SessionOptions.defaults(), true);
     duringCallStart = () -> server.shutdownNow(Status.UNAVAILABLE.withDescription("going down"));
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), new Recorder());
+    WireStream s = open("Chat", new Recorder());
     s.flush();
     Recorder srv = awaitServerStream();
     assertEquals("reset:UNAVAILABLE:going down", srv.next());
@@ -634,7 +634,7 @@ class WireSessionTest {
             throw new IllegalStateException("listener bug");
           }
         };
-    WireStream s = client.newStream(new CallStart("demo.Echo/Chat", CallStart.NO_TIMEOUT, new Metadata(), null), thrower);
+    WireStream s = open("Chat", thrower);
     s.request(1);
     s.flush();
     Recorder srv = awaitServerStream();
@@ -649,8 +649,13 @@ class WireSessionTest {
   // Corking: messages sent from inside a call's callback leave together
 
   /** A server stream whose client has asked for everything. */
+  /** Opens demo.Echo/{@code method} on the client, {@code listener} listening; not flushed. */
+  private WireStream open(String method, StreamListener listener) {
+    return client.newStream(new CallStart("demo.Echo/" + method, CallStart.NO_TIMEOUT, new Metadata(), null), listener);
+  }
+
   private Recorder streamingCall(Recorder c) throws Exception {
-    WireStream s = client.newStream(new CallStart("demo.Echo/Expand", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Expand", c);
     s.request(Integer.MAX_VALUE);
     return expand(s);
   }
@@ -792,7 +797,7 @@ class WireSessionTest {
   void corkedMessagesStayWithinTheFlowControlWindow() throws Exception {
     connect(SessionOptions.defaults().withInitialWindow(WireSession.MIN_WINDOW), true);
     Recorder c = new Recorder();
-    WireStream s = client.newStream(new CallStart("demo.Echo/Collect", CallStart.NO_TIMEOUT, new Metadata(), null), c);
+    WireStream s = open("Collect", c);
     s.flush();
     Recorder srv = awaitServerStream();
     byte[] chunk = new byte[5000];

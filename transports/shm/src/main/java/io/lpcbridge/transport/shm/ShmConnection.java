@@ -473,8 +473,8 @@ final class ShmConnection implements Connection {
         return peerGoneCause();
       }
       // Also when nothing was read: the flush may have turned the connection writable, and the
-      // onReady callbacks that follows are deferred to this thread. Left for the next record,
-      // they would wait forever when every call is waiting for them.
+      // onReady callbacks that follow are deferred to this thread. Left for the next record, they
+      // would wait forever when every call is waiting for them.
       if (!role.runDeferred()) {
         return null;
       }
