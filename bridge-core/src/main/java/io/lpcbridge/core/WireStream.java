@@ -437,7 +437,7 @@ public final class WireStream {
    * buffered. The listener is not called; the caller reports the status to its application.
    */
   public void cancel(Status status) {
-    if (!terminate()) {
+    if (!terminate(false)) {
       return;
     }
     session.sendCancel(id, status);
@@ -727,10 +727,13 @@ public final class WireStream {
 
   /**
    * The call is over from the peer's side or the connection's: drops what is buffered and tells
-   * the listener once.
+   * the listener once. Unless the peer's trailers have arrived already, still to be delivered
+   * behind earlier messages: the call ended there, with its own status, and a connection lost
+   * afterwards changes nothing (as in gRPC, where a stream is done once END_STREAM has come); what
+   * arrived is delivered as the application asks for it, and the trailers last.
    */
   void reset(Status status) {
-    if (!terminate()) {
+    if (!terminate(true)) {
       return;
     }
     session.remove(this);
@@ -769,11 +772,16 @@ public final class WireStream {
     }
   }
 
-  /** Marks the stream over; true for the one caller that did it. */
-  private boolean terminate() {
+  /**
+   * Marks the stream over; true for the one caller that did it.
+   *
+   * @param keepTrailers false (and nothing done) when the peer's trailers are waiting to be
+   *     delivered: their delivery ends the stream
+   */
+  private boolean terminate(boolean keepTrailers) {
     lockIn();
     try {
-      if (terminated) {
+      if (terminated || (keepTrailers && end instanceof Trailers)) {
         return false;
       }
       terminated = true;

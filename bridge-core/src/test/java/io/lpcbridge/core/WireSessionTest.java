@@ -603,6 +603,36 @@ class WireSessionTest {
     assertTrue(srv.next().startsWith("reset:UNAVAILABLE"));
   }
 
+  /**
+   * Trailers that arrived behind a message the application has not asked for yet end the call, and
+   * a connection lost afterwards does not turn it into UNAVAILABLE: the message, then the
+   * trailers, are delivered when asked for. (With the delivery loop on the call's executor, the
+   * trailers often wait there a moment, and a server closing the connection after its last call,
+   * as in a graceful shutdown, made the call fail.)
+   */
+  @Test
+  void trailersThatArrivedSurviveTheConnectionClosingBeforeTheyAreDelivered() throws Exception {
+    connect(SessionOptions.defaults(), true);
+    Recorder c = new Recorder();
+    WireStream s = open("Expand", c);
+    Recorder srv = expand(s);
+    srv.stream.sendMessage(bytes("last"), false);
+    srv.stream.sendTrailers(Status.OK, new Metadata());
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (c.held.isEmpty() && System.nanoTime() < end) {
+      Thread.sleep(1);
+    }
+    assertEquals(List.of("last"), c.held);
+    assertEquals("headers", c.next());
+    serverConn.close();
+    // Nothing is told before the application asks: the call ended on the server's side already.
+    assertNull(c.events.poll(100, TimeUnit.MILLISECONDS));
+    s.request(1);
+    assertEquals("message:last", c.next());
+    assertEquals("trailers:OK", c.next());
+    assertNull(c.events.poll(100, TimeUnit.MILLISECONDS), "nothing after the trailers");
+  }
+
   @Test
   void cancelReachesThePeer() throws Exception {
     connect(SessionOptions.defaults(), true);
