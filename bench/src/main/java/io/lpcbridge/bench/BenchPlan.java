@@ -37,6 +37,16 @@ final class BenchPlan {
    */
   static final String IO_OPTION = "io";
 
+  /**
+   * The transport of the grpc/inprocess reference: stock grpc-java's in-process transport, server
+   * and client both in the bench client's process, the server on a direct executor, the channel on
+   * gRPC's default one. A blocking unary call then runs on the caller's thread from stub to service
+   * and back: what stock gRPC's stubs and call machinery cost with no transport, no process
+   * boundary and no thread hand-off. (Async calls and streams hand their callbacks to the channel's
+   * executor, as gRPC does.) Its row has no floor.
+   */
+  static final String INPROCESS = "inprocess";
+
   /** The transport measured again under packet loss ({@code --loss}): the one whose datagrams can be lost. */
   static final String LOSS_TRANSPORT = "udp";
 
@@ -135,6 +145,9 @@ final class BenchPlan {
           }
         }
       }
+    }
+    if (stacks.contains(Stack.GRPC)) {
+      out.add(new Endpoint("grpc-" + INPROCESS, Stack.GRPC, INPROCESS, INPROCESS + ":bench", Map.of(), "-", false, null));
     }
     if (stacks.contains(Stack.SOCKET)) {
       out.add(new Endpoint("socket-tcp", Stack.SOCKET, "tcp", "tcp://127.0.0.1:0", Map.of(), "-", false, null));

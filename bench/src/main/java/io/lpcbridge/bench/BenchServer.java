@@ -83,6 +83,10 @@ public final class BenchServer {
     for (Endpoint e : endpoints) {
       switch (e.stack()) {
         case BRIDGE, GRPC -> {
+          if (e.transport().equals(BenchPlan.INPROCESS)) {
+            bound.put(e.id(), e.target()); // served by the client itself (RpcDriver)
+            continue;
+          }
           b.listen(Target.parse(e.target()), e.options());
           rpc.add(e);
         }

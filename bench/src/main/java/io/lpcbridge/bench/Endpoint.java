@@ -8,7 +8,8 @@ import java.util.Map;
  * @param id short unique key, e.g. {@code bridge-unix}
  * @param stack what serves it
  * @param transport the transport's name ({@code tcp}, {@code unix}, {@code shm}...; for the grpc
- *     and socket stacks the socket family, {@code tcp} or {@code unix})
+ *     and socket stacks the socket family, {@code tcp} or {@code unix}, or {@link
+ *     BenchPlan#INPROCESS} for stock gRPC in the client's own process)
  * @param target the target to listen on (before binding) or to call (after)
  * @param options transport options, given to both ends
  * @param idle the idle strategy in {@code options}, {@code default} when the transport has one but

@@ -76,7 +76,9 @@ final class Goals {
         goals.add(Goal.judge("thread hops " + b.series() + " fewer than " + g.get().series(), placement, diff, 0.5, true, "", detail
             + "; PASS when the bridge makes at least half a hand-off per call fewer than stock gRPC"));
       }
-      // RPC overhead over the raw floor.
+      // RPC overhead over the raw floor, beside what stock gRPC costs with no transport at all.
+      String inProcess = s.agg(placement, "grpc/" + BenchPlan.INPROCESS, "unary", LATENCY_SIZE, 1, "closed").filter(Agg::ok)
+          .map(a -> String.format(Locale.ROOT, "; stock gRPC in one process, no transport (%s) p50 %.1f µs", a.series(), a.p50())).orElse("");
       for (Agg b : unary) {
         if (!b.stack().equals("bridge")) {
           continue;
@@ -91,7 +93,7 @@ final class Goals {
         Optional<Agg> f = s.agg(placement, b.floor(), "unary", LATENCY_SIZE, 1, "closed");
         List<Double> per = s.perRunValues(b, r -> s.sibling(r, b.floor(), "unary").map(fr -> r.p50() / fr.p50()));
         goals.add(Goal.judge(name, placement, per, limit, false, "x",
-            f.map(fl -> String.format(Locale.ROOT, "%s p50 %.1f µs, %s p50 %.1f µs", b.series(), b.p50(), fl.series(), fl.p50()))
+            f.map(fl -> String.format(Locale.ROOT, "%s p50 %.1f µs, %s p50 %.1f µs%s", b.series(), b.p50(), fl.series(), fl.p50(), inProcess))
                 .orElse("no raw floor measured for " + b.series())));
       }
       // Against stock gRPC.

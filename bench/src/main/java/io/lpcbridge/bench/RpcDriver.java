@@ -2,10 +2,14 @@ package io.lpcbridge.bench;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.lpcbridge.client.BridgeChannelBuilder;
+import io.lpcbridge.demo.EchoService;
 import io.lpcbridge.demo.v1.EchoGrpc;
 import io.lpcbridge.demo.v1.EchoRequest;
 import io.lpcbridge.demo.v1.EchoResponse;
@@ -16,8 +20,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Load through the stock generated Echo stubs, on a {@code BridgeChannel} (bridge rows) or on a
- * plain grpc-netty channel with gRPC's own defaults (grpc rows), one channel per endpoint.
+ * Load through the stock generated Echo stubs, on a {@code BridgeChannel} (bridge rows), on a
+ * plain grpc-netty channel with gRPC's own defaults (grpc rows), or on grpc-java's in-process
+ * transport to a server in this process ({@link BenchPlan#INPROCESS}), one channel per endpoint.
  *
  * <ul>
  *   <li>unary, one call in flight: the blocking stub on one thread, closed loop or fixed rate;
@@ -32,12 +37,24 @@ final class RpcDriver implements Driver {
   private static final int MAX_MESSAGE = 64 << 20;
 
   private final ManagedChannel channel;
+  /** The grpc/inprocess reference's server, in this process; null for every other endpoint. */
+  private final Server inProcess;
 
   RpcDriver(Endpoint endpoint) throws Exception {
-    Target target = Target.parse(endpoint.target());
-    if (endpoint.stack() == Stack.GRPC) {
+    if (endpoint.transport().equals(BenchPlan.INPROCESS)) {
+      String name = "bench-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+      inProcess = InProcessServerBuilder.forName(name).directExecutor().addService(new EchoService()).maxInboundMessageSize(MAX_MESSAGE)
+          .build().start();
+      // The channel keeps gRPC's default executor: with a direct one, an async call started from the
+      // completion of the last would run nested in it, and the stack would overflow.
+      channel = InProcessChannelBuilder.forName(name).maxInboundMessageSize(MAX_MESSAGE).build();
+    } else if (endpoint.stack() == Stack.GRPC) {
+      inProcess = null;
+      Target target = Target.parse(endpoint.target());
       channel = GrpcTargets.channelBuilder(target, TransportOptions.of(endpoint.options())).maxInboundMessageSize(MAX_MESSAGE).build();
     } else {
+      inProcess = null;
+      Target target = Target.parse(endpoint.target());
       channel = BridgeChannelBuilder.forTarget(target).transportOptions(endpoint.options()).maxInboundMessageSize(MAX_MESSAGE).build();
     }
     // Connect before the first scenario, and fail early if the server is not there.
@@ -292,6 +309,9 @@ final class RpcDriver implements Driver {
   @Override
   public void close() {
     channel.shutdownNow();
+    if (inProcess != null) {
+      inProcess.shutdownNow();
+    }
     try {
       channel.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

@@ -84,7 +84,7 @@ final class Summary {
     }
     return switch (r.stack()) {
       case "bridge" -> "raw/" + r.series().substring("bridge/".length());
-      case "grpc" -> "socket/" + r.transport();
+      case "grpc" -> r.transport().equals(BenchPlan.INPROCESS) ? null : "socket/" + r.transport();
       case "raw" -> SOCKET_FAMILIES.contains(r.transport()) ? "socket/" + r.transport() : null;
       default -> null;
     };

@@ -27,7 +27,7 @@ import picocli.CommandLine;
 class BenchQuickSmokeTest {
 
   /**
-   * Well above what it takes: 8 endpoints with bounded warm-ups, except stock gRPC's first one of
+   * Well above what it takes: 9 endpoints with bounded warm-ups, except stock gRPC's first one of
    * each call kind (up to 5 s); about 30 s on a quiet 2-vCPU machine.
    */
   @Test
@@ -53,11 +53,14 @@ class BenchQuickSmokeTest {
       assertTrue(printed.contains(goal), "goal '" + goal + "' missing:\n" + printed);
     }
     assertTrue(printed.lines().anyMatch(l -> l.startsWith("PASS") || l.startsWith("FAIL")), printed);
+    // The overhead goals name what stock gRPC costs with no transport, measured in the same run.
+    assertTrue(printed.lines().anyMatch(l -> l.contains("RPC overhead bridge/tcp") && l.contains("no transport (grpc/inprocess) p50")), printed);
 
     List<String> csv = Files.readAllLines(dir.resolve("results.csv"), StandardCharsets.UTF_8);
     assertEquals(Reports.ROW_HEADER, csv.getFirst());
     Set<String> series = csv.stream().skip(1).map(l -> l.split(",")[4]).collect(Collectors.toSet());
-    assertTrue(series.containsAll(Set.of("bridge/tcp", "bridge/unix", "raw/tcp", "raw/unix", "grpc/tcp", "grpc/unix", "socket/tcp", "socket/unix")),
+    assertTrue(series.containsAll(Set.of("bridge/tcp", "bridge/unix", "raw/tcp", "raw/unix", "grpc/tcp", "grpc/unix", "grpc/inprocess", "socket/tcp",
+            "socket/unix")),
         "series measured: " + series);
     for (String line : csv.subList(1, csv.size())) {
       String placement = line.split(",")[1];

@@ -56,6 +56,20 @@ class SummaryTest {
   }
 
   @Test
+  void stockGrpcInOneProcessHasNoFloorAndIsNamedBesideTheOverheadGoals() {
+    List<Row> rows = new ArrayList<>(threeRuns());
+    for (int run = 1; run <= 3; run++) {
+      rows.add(unary(run, "grpc/" + BenchPlan.INPROCESS, 1.2 + run / 10.0, 0));
+    }
+    Summary s = new Summary(rows);
+    Agg inProcess = s.agg(SPLIT, "grpc/inprocess", "unary", 64, 1, "closed").orElseThrow();
+    assertNull(inProcess.floor());
+    assertNull(inProcess.vsFloor());
+    Goal overhead = TestRows.goal(Goals.judge(s), "RPC overhead bridge/unix");
+    assertTrue(overhead.detail().contains("no transport (grpc/inprocess) p50 1.4 µs"), overhead.detail());
+  }
+
+  @Test
   void sizesAndThreadNames() {
     assertEquals(64, Sizes.parse("64"));
     assertEquals(1024, Sizes.parse("1k"));
