@@ -63,10 +63,7 @@ final class StringCache {
     // on every get, which cost more than the decoding saved.
     byte[] bytes = new byte[length];
     buf.get(offset, bytes);
-    int hash = 1;
-    for (byte b : bytes) {
-      hash = 31 * hash + b;
-    }
+    int hash = Arrays.hashCode(bytes); // vectorized by the JIT
     int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
     Entry e = slots[slot];
     if (e != null && e.hash == hash && Arrays.equals(e.bytes, bytes)) {
