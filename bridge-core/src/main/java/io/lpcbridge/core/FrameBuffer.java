@@ -23,6 +23,14 @@ final class FrameBuffer {
   /** Larger buffers are kept by {@link #clear} only while they are being filled. */
   static final int LARGE = 256 * 1024;
 
+  /**
+   * Room left after a large known need, for the frames that follow a large message (its stream's
+   * trailers, an end-of-stream): without it the trailers of a 1 MiB answer doubled the buffer, a
+   * second allocation of twice the size (humongous for G1 even with 4 MiB regions) and a copy of
+   * the whole message, on every such call.
+   */
+  static final int TAIL_ROOM = 4096;
+
   private ByteBuffer buf;
   private int openFrame = -1;
   private int lastFrame = -1;
@@ -216,9 +224,10 @@ final class FrameBuffer {
     if (needed > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("frame buffer would exceed 2 GiB");
     }
-    // Doubling for what is appended bit by bit; the exact size for a larger known need (a message
-    // of known length: one allocation, not a chain of ever larger ones).
-    int cap = (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) buf.capacity() * 2, needed));
+    // Doubling for what is appended bit by bit; for a larger known need (a message of known
+    // length), that size and TAIL_ROOM: one allocation, not a chain of ever larger ones.
+    long doubled = (long) buf.capacity() * 2;
+    int cap = (int) Math.min(Integer.MAX_VALUE - 8, needed > doubled ? needed + TAIL_ROOM : doubled);
     ByteBuffer bigger = ByteBuffer.allocate(cap);
     buf.flip();
     bigger.put(buf);

@@ -18,11 +18,14 @@ import org.junit.jupiter.api.Test;
  */
 class FrameBufferTest {
   @Test
-  void aKnownLargeNeedGrowsOnceToExactlyThatAndSmallWritesDouble() {
+  void aKnownLargeNeedGrowsOnceToThatWithRoomForWhatFollowsAndSmallWritesDouble() {
     FrameBuffer b = new FrameBuffer();
     b.put(new byte[100]);
     b.ensure(1_000_000);
-    assertEquals(1_000_100, b.capacity(), "exactly what was asked, not the next power of two");
+    assertEquals(1_000_100 + FrameBuffer.TAIL_ROOM, b.capacity(), "what was asked and a little room, not the next power of two");
+    b.put(new byte[1_000_000]);
+    b.put(new byte[200]); // a stream's trailers after its message: no second, doubled array
+    assertEquals(1_000_100 + FrameBuffer.TAIL_ROOM, b.capacity());
     FrameBuffer small = new FrameBuffer();
     small.put(new byte[300]);
     assertEquals(512, small.capacity(), "appending bit by bit doubles");
