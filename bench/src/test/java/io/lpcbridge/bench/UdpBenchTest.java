@@ -25,7 +25,6 @@ class UdpBenchTest {
     return TestRows.unary(run, series, p50, 2);
   }
 
-
   @Test
   void udpUnaryIsJudgedAgainstThePlainUdpPingPongPerRun() {
     List<Row> rows = new ArrayList<>();

@@ -11,18 +11,10 @@ import io.lpcbridge.core.StreamListener;
 import io.lpcbridge.core.WireSession;
 import io.lpcbridge.core.WireStream;
 import java.nio.ByteBuffer;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The wire codec and session logic of bridge-core, through its public API ({@link WireSession},
@@ -30,13 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * client, decoded and answered by the server, the answer decoded by the client, all on one thread.
  * What a call costs in the protocol alone, without a transport, a thread hop or protobuf.
  */
-@State(Scope.Thread)
-@BenchmarkMode(org.openjdk.jmh.annotations.Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class WireCodecBenchmark {
+public class WireCodecBenchmark extends NanosPerCall {
   private static final String METHOD = "bridge.demo.v1.Echo/Say";
 
   @Param({"64", "1024", "65536"})

@@ -172,6 +172,12 @@ public final class ReadRole {
   private final ReentrantLock lock = new ReentrantLock();
   /** Deferred tasks and their fallback executors, alternating. Guarded by itself. */
   private final ArrayDeque<Object> deferred = new ArrayDeque<>();
+  /**
+   * Whether {@link #deferred} may hold tasks: written under its lock, read without it by {@link
+   * #runDeferred}, which the reader thread calls after every pass of its loop (a busy-spinning
+   * one, millions of times a second) and which so takes no monitor when there is nothing to run.
+   */
+  private volatile boolean anyDeferred;
   /** The current reader thread, once started through {@link #startReader}. */
   private volatile Reader reader;
   private String readerName;
@@ -259,6 +265,7 @@ public final class ReadRole {
       }
       stolen = new ArrayDeque<>(deferred);
       deferred.clear();
+      anyDeferred = false;
     }
     while (!stolen.isEmpty()) {
       Runnable task = (Runnable) stolen.poll();
@@ -297,6 +304,7 @@ public final class ReadRole {
     synchronized (deferred) {
       deferred.add(task);
       deferred.add(fallback);
+      anyDeferred = true;
     }
     return true;
   }
@@ -311,10 +319,10 @@ public final class ReadRole {
    *     connection (the new reader thread owns it, and reports its end)
    */
   public boolean runDeferred() {
-    synchronized (deferred) {
-      if (deferred.isEmpty()) {
-        return true;
-      }
+    // Tasks are queued by this very thread (deferHere), so none can be missed here; a task queued
+    // by a thread just replaced is seen on the next pass.
+    if (!anyDeferred) {
+      return true;
     }
     Reader r = reader;
     lock.unlock();
@@ -326,6 +334,9 @@ public final class ReadRole {
       synchronized (deferred) {
         task = (Runnable) deferred.poll();
         deferred.poll();
+        if (task == null) {
+          anyDeferred = false;
+        }
       }
       if (task == null) {
         break;
